@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// The Paddock command line (DESIGN.md "The command line"): stdout carries only each command's output.
+import { bundleModelCommand } from './bundle-model';
+import { UsageError, fail } from './fail';
+import { generateCommand } from './generate';
+import { serveCommand } from './serve';
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  generate: generateCommand,
+  serve: serveCommand,
+  'bundle-model': bundleModelCommand,
+};
+
+const usage = `usage: paddock <command> [options]
+  generate --model F [--tokenizer F] [--prompt T] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
+  serve [--port P] [--host H --allow-remote]
+  bundle-model [--testdata DIR] [--out F]`;
+
+async function main(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || name === '--help' || name === 'help') {
+    process.stderr.write(`${usage}\n`);
+    process.exit(name ? 0 : 2);
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command "${name}"\n${usage}`);
+  await command(rest);
+}
+
+main().catch(fail);

@@ -1,0 +1,100 @@
+// The native addon's JavaScript face. Loaded only inside the engine process (and by tests/CLI
+// that act as one), never by the app host: a crash in native code must not take the app down.
+import path from 'node:path';
+import fs from 'node:fs';
+
+export type NativeModelFormat = 'gguf' | 'llama2c';
+
+export interface NativeModelInfo {
+  format: NativeModelFormat;
+  architecture: string;
+  name: string;
+  vocabSize: number;
+  embeddingLength: number;
+  feedForwardLength: number;
+  layerCount: number;
+  headCount: number;
+  headCountKv: number;
+  contextLength: number;
+  ropeTheta: number;
+  rmsEps: number;
+  tiedEmbeddings: boolean;
+  /** The dominant tensor type of the weights, e.g. "F32", "F16". */
+  tensorType: string;
+  parameterCount: number;
+  fileBytes: number;
+  bosId: number;
+  eosId: number;
+  /** Scalar metadata from the file (GGUF key/values; arrays summarised as their length). */
+  metadata: Record<string, string | number | boolean>;
+}
+
+export interface NativeContext {
+  readonly contextLength: number;
+  /** Tokens held in the KV cache. */
+  readonly position: number;
+  /** Runs the model over `tokens` at the current position; resolves with the last token's logits. */
+  decode(tokens: Int32Array): Promise<Float32Array>;
+  /** Drops KV entries from `position` on, so a shared prefix is kept. */
+  truncate(position: number): void;
+  dispose(): void;
+}
+
+export interface NativeModel {
+  readonly info: NativeModelInfo;
+  /** SentencePiece-style encode of plain text (no special-token parsing). */
+  tokenize(text: string, addBos: boolean): Int32Array;
+  /** The bytes a token stands for when printed ("▁" -> space, <0xNN> -> the byte, control -> none). */
+  tokenBytes(id: number): Uint8Array;
+  /** The vocabulary entry as stored, for display. */
+  tokenText(id: number): string;
+  createContext(options?: { contextLength?: number; threads?: number }): NativeContext;
+  dispose(): void;
+}
+
+export interface NativeSampler {
+  /** Picks the next token from logits: greedy at temperature 0, else top-k, top-p, temperature. */
+  sample(logits: Float32Array): number;
+}
+
+export interface NativeBackend {
+  name: 'cpu' | 'cuda' | 'metal';
+  compiled: boolean;
+  devices: { name: string; memory_bytes: number }[];
+}
+
+export interface Addon {
+  readonly version: string;
+  /** Reads and validates a model file's header and tensor table (bounds, types) without loading weights. */
+  readModelInfo(file: string, options?: { tokenizerPath?: string }): Promise<NativeModelInfo>;
+  loadModel(file: string, options?: { tokenizerPath?: string }): Promise<NativeModel>;
+  createSampler(options: { temperature: number; topP: number; topK: number; seed: number }): NativeSampler;
+  /** Writes a loaded model (weights + vocabulary + hyperparameters) as a GGUF file. */
+  writeGguf(model: NativeModel, outFile: string, options: { type: 'f32' | 'f16' }): Promise<void>;
+  backends(): NativeBackend[];
+}
+
+/** Error thrown by the addon: `code` is stable (BAD_MODEL_FILE, IO, UNSUPPORTED, OUT_OF_MEMORY, INVALID_ARGUMENT, INTERNAL). */
+export interface NativeError extends Error {
+  code: string;
+}
+
+let cached: Addon | undefined;
+
+/** Finds paddock.node: $PADDOCK_ADDON, the packaged app's unpacked resources, or the source tree build. */
+export function addonPath(): string {
+  const candidates = [
+    process.env.PADDOCK_ADDON,
+    path.resolve(__dirname, '../../../native/build/Release/paddock.node'),
+    path.resolve(__dirname, '../../native/build/Release/paddock.node'),
+    process.resourcesPath ? path.join(process.resourcesPath, 'app.asar.unpacked/native/build/Release/paddock.node') : undefined,
+  ].filter((p): p is string => !!p);
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`The Paddock engine addon was not found (looked in: ${candidates.join(', ')}). Run "npm run build:native".`);
+  return found;
+}
+
+export function loadAddon(): Addon {
+  if (!cached) cached = require(addonPath()) as Addon;
+  return cached;
+}

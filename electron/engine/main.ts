@@ -1,0 +1,69 @@
+// Entry of the engine process: owns the native addon and the loaded model, runs one job at a time.
+// A native crash here kills only this process; the host notices and restarts it on demand.
+import type { EngineMethods, EngineToHost, GenerateParams, HostToEngine } from '../shared/engine-protocol';
+import { loadAddon } from './addon';
+import { generate } from './generate';
+import { connectToHost } from './host-port';
+import { ModelSlot } from './model-slot';
+
+const port = connectToHost();
+const addon = loadAddon();
+const slot = new ModelSlot(addon);
+const stopRequested = new Set<string>();
+const stepDelayMs = Number(process.env.PADDOCK_ENGINE_STEP_DELAY_MS ?? 0) || 0;
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Jobs run strictly one after another: the model and its KV cache are single-user. */
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function runGenerate(p: GenerateParams) {
+  if (stopRequested.delete(p.jobId)) {
+    return { text: '', stats: { promptTokens: 0, completionTokens: 0, timeToFirstTokenMs: 0, tokensPerSecond: 0, seed: p.settings.seed, stopReason: 'user_stop' as const } };
+  }
+  const { model, cache } = await slot.acquire(p.modelPath, p.tokenizerPath, p.contextLength, p.threads);
+  const tokens = model.tokenize(p.prompt, true);
+  try {
+    return await generate(addon, model, cache, tokens, {
+      settings: p.settings,
+      stepDelayMs,
+      shouldStop: () => stopRequested.has(p.jobId),
+      onText: (text) => port.send({ type: 'token', jobId: p.jobId, text }),
+    });
+  } catch (err) {
+    cache.reset(); // the KV cache may be half-written: start clean next time
+    throw err;
+  } finally {
+    stopRequested.delete(p.jobId);
+  }
+}
+
+const handlers: { [M in keyof EngineMethods]: (p: EngineMethods[M]['params']) => Promise<EngineMethods[M]['result']> } = {
+  readModelInfo: (p) => addon.readModelInfo(p.path, p.tokenizerPath ? { tokenizerPath: p.tokenizerPath } : undefined),
+  generate: (p) => serialized(() => runGenerate(p)),
+  stop: async (p) => {
+    stopRequested.add(p.jobId);
+    return { stopped: true };
+  },
+  ping: async () => ({ pid: process.pid }),
+};
+
+port.onMessage((msg: HostToEngine) => {
+  if (msg.type !== 'request') return;
+  const handler = handlers[msg.method] as (p: unknown) => Promise<unknown>;
+  const reply = (m: EngineToHost) => port.send(m);
+  if (!handler) {
+    reply({ type: 'response', id: msg.id, error: { code: 'INTERNAL', message: `Unknown engine method ${msg.method}` } });
+    return;
+  }
+  handler(msg.params).then(
+    (result) => reply({ type: 'response', id: msg.id, result }),
+    (err: { code?: string; message?: string }) =>
+      reply({ type: 'response', id: msg.id, error: { code: err?.code ?? 'ENGINE_ERROR', message: err?.message ?? String(err) } }),
+  );
+});
+
+port.send({ type: 'ready', pid: process.pid });

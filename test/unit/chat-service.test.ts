@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FAKE_MODEL, withModel, makeCore } from './helpers';
+
+test('send streams a reply, stores it with its settings and stats, and names the conversation', async () => {
+  const t = await withModel({ reply: () => 'Once upon a time there was a dog.' });
+  const { userMessage, assistantMessage } = await t.call('chat.send', { conversationId: t.conv.id, content: 'Tell me a story' });
+  assert.equal(userMessage.role, 'user');
+  assert.equal(assistantMessage.status, 'streaming');
+  const done = await t.core.chat.settled(t.conv.id);
+  assert.equal(done?.status, 'complete');
+  assert.equal(done?.content, 'Once upon a time there was a dog.');
+  const streamed = t.eventsOf('chat.token').map((e) => e.text).join('');
+  assert.equal(streamed, done?.content, 'token events add up to the stored reply');
+  assert.equal(t.eventsOf('chat.done').length, 1);
+  const msgs = await t.call('chat.messages', { conversationId: t.conv.id });
+  assert.deepEqual(msgs.map((m) => [m.role, m.position]), [['user', 0], ['assistant', 1]]);
+  assert.equal(msgs[1].modelId, t.model.id);
+  assert.equal(typeof msgs[1].settings?.seed, 'number', 'the seed actually used is stored');
+  assert.equal(msgs[1].stats?.stopReason, 'eos');
+  const [conv] = await t.call('chat.list', {});
+  assert.equal(conv.title, 'Tell me a story');
+});
+
+test('the prompt is ChatML with the system prompt, and ChatML stop strings are added', async () => {
+  const t = await withModel();
+  await t.call('chat.update', { id: t.conv.id, systemPrompt: 'Be brief.', settings: { stop: ['END'], temperature: 0 } });
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'Hi' });
+  await t.core.chat.settled(t.conv.id);
+  const req = t.engine.requests[0];
+  assert.equal(req.prompt, '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+  assert.deepEqual(req.settings.stop, ['END', '<|im_end|>', '<|im_start|>']);
+  assert.equal(req.settings.temperature, 0);
+  assert.equal(req.modelPath, FAKE_MODEL);
+});
+
+test('a second send while a reply streams is refused with BUSY', async () => {
+  const t = await withModel({ reply: () => 'a b c d e f g h' });
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'one' });
+  await assert.rejects(t.call('chat.send', { conversationId: t.conv.id, content: 'two' }), { code: 'BUSY' });
+  await t.core.chat.settled(t.conv.id);
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'two' });
+});
+
+test('stop ends the reply between steps and keeps what was generated', async () => {
+  const t = await withModel({ reply: () => Array.from({ length: 200 }, (_, i) => `w${i}`).join(' ') });
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'go' });
+  await new Promise((r) => setImmediate(r));
+  await t.call('chat.stop', { conversationId: t.conv.id });
+  const [, reply] = await t.call('chat.messages', { conversationId: t.conv.id });
+  assert.equal(reply.status, 'stopped');
+  assert.ok(reply.content.length > 0 && reply.content.split(' ').length < 200, `partial: ${reply.content.length} chars`);
+});
+
+test('an engine crash mid-reply keeps the partial reply, marks it interrupted, and the next message works', async () => {
+  const t = await withModel({ reply: () => 'one two three four five six' });
+  t.engine.crashOnNextGenerate();
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'first' });
+  const crashed = await t.core.chat.settled(t.conv.id);
+  assert.equal(crashed?.status, 'interrupted');
+  assert.match(crashed?.error ?? '', /engine process stopped/);
+  assert.equal(crashed?.content, 'one two three ');
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'second' });
+  const ok = await t.core.chat.settled(t.conv.id);
+  assert.equal(ok?.status, 'complete');
+});
+
+test('regenerate replaces the last reply; edit-and-resend drops later turns', async () => {
+  let n = 0;
+  const t = await withModel({ reply: () => `reply ${++n}` });
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'q1' });
+  await t.core.chat.settled(t.conv.id);
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'q2' });
+  await t.core.chat.settled(t.conv.id);
+  await t.call('chat.regenerate', { conversationId: t.conv.id });
+  await t.core.chat.settled(t.conv.id);
+  let msgs = await t.call('chat.messages', { conversationId: t.conv.id });
+  assert.deepEqual(msgs.map((m) => m.content), ['q1', 'reply 1', 'q2', 'reply 3']);
+  await t.call('chat.editAndResend', { messageId: msgs[0].id, content: 'q1 edited' });
+  await t.core.chat.settled(t.conv.id);
+  msgs = await t.call('chat.messages', { conversationId: t.conv.id });
+  assert.deepEqual(msgs.map((m) => m.content), ['q1 edited', 'reply 4']);
+  await assert.rejects(t.call('chat.editAndResend', { messageId: msgs[1].id, content: 'x' }), { code: 'BAD_REQUEST' });
+});
+
+test('rename, settings validation and delete', async () => {
+  const t = await withModel();
+  const renamed = await t.call('chat.rename', { id: t.conv.id, title: '  Stories  ' });
+  assert.equal(renamed.title, 'Stories');
+  await assert.rejects(t.call('chat.update', { id: t.conv.id, settings: { temperature: -1 } }), { code: 'BAD_REQUEST' });
+  const upd = await t.call('chat.update', { id: t.conv.id, settings: { topK: 5 } });
+  assert.equal(upd.settings.topK, 5);
+  assert.equal(upd.settings.topP, 0.95, 'other settings keep their values');
+  await t.call('chat.delete', { id: t.conv.id });
+  assert.deepEqual(await t.call('chat.list', {}), []);
+  await assert.rejects(t.call('chat.messages', { conversationId: t.conv.id }), { code: 'NOT_FOUND' });
+});
+
+test('a bad model file is refused with its name and nothing is stored', async () => {
+  const t = await makeCore();
+  await t.call('models.import', { path: FAKE_MODEL });
+  const before = await t.call('models.list', {});
+  await assert.rejects(t.call('models.import', { path: '/nope/garbage.gguf' }), (err: Error & { code: string }) => {
+    assert.equal(err.code, 'BAD_MODEL_FILE');
+    assert.match(err.message, /garbage\.gguf/);
+    return true;
+  });
+  assert.deepEqual(await t.call('models.list', {}), before);
+});
+
+test('requests that break the contract get BAD_REQUEST; unknown calls NOT_FOUND', async () => {
+  const t = await makeCore();
+  const bad = await t.core.call('chat.send', { conversationId: 5 });
+  assert.equal(bad.ok, false);
+  assert.equal(!bad.ok && bad.error.code, 'BAD_REQUEST');
+  const unknown = await t.core.call('chat.nope', {});
+  assert.equal(!unknown.ok && unknown.error.code, 'NOT_FOUND');
+});
