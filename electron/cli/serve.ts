@@ -34,7 +34,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     core,
     rendererDir: rendererDir(),
     host,
-    port: numberArg('port', values.port, 0, true),
+    port: numberArg('port', values.port ?? process.env.PADDOCK_PORT, 0, true),
     token: values.token ?? process.env.PADDOCK_TOKEN,
   });
   process.stdout.write(`${web.url}\n`);

@@ -15,7 +15,7 @@ import { newId } from '../db/ids';
 import type { EngineClient } from '../engine/engine-client';
 import { PaddockError } from '../errors';
 import type { ModelRegistry } from '../models/model-registry';
-import { chatmlTemplate } from './chatml';
+import { templateForModel } from './templates';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
@@ -146,9 +146,12 @@ export class ChatService {
     if (!model) throw new PaddockError('BAD_REQUEST', 'No model is available: import one in the Models view.');
     const history = this.messages.list(conversationId).filter((m) => m.role !== 'system');
     const settings = { ...conv.settings, seed: conv.settings.seed ?? randomInt(0, 2 ** 31) };
-    const prompt = chatmlTemplate.render(
+    const template = templateForModel(model.metadata);
+    // The engine adds BOS itself; special tokens in template text are parsed once the tokenizer
+    // learns special-token-aware encoding (issue 3), so they are not spelled out here yet.
+    const prompt = template.render(
       [...(conv.systemPrompt.trim() ? [{ role: 'system' as const, content: conv.systemPrompt }] : []), ...history],
-      true,
+      { addGenerationPrompt: true, bosToken: '', eosToken: '' },
     );
     const assistant = this.messages.append(conversationId, {
       role: 'assistant',
@@ -176,7 +179,7 @@ export class ChatService {
           modelPath: model.path,
           tokenizerPath: model.tokenizerPath,
           prompt,
-          settings: { ...settings, stop: [...settings.stop, ...chatmlTemplate.stopStrings] },
+          settings: { ...settings, stop: [...settings.stop, ...template.stopStrings] },
         },
         onText,
       )
