@@ -1,7 +1,9 @@
 // Chat templates: the model's own Jinja template (GGUF `tokenizer.chat_template`, rendered with
 // @huggingface/jinja), built-in Llama 2 and Llama 3 templates, and plain-text ChatML as the fallback.
-import { Template } from '@huggingface/jinja';
 import { chatmlTemplate, type TemplateMessage } from './chatml';
+
+// The package is ESM with a CommonJS build; TypeScript's Node16 mode only sees its ESM typings.
+const { Template } = require('@huggingface/jinja') as typeof import('@huggingface/jinja');
 
 export interface RenderOptions {
   addGenerationPrompt: boolean;
