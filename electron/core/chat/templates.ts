@@ -3,7 +3,7 @@
 import { chatmlTemplate, type TemplateMessage } from './chatml';
 
 // The package is ESM with a CommonJS build; TypeScript's Node16 mode only sees its ESM typings.
-const { Template } = require('@huggingface/jinja') as typeof import('@huggingface/jinja');
+const { Template } = require('@huggingface/jinja') as typeof import('@huggingface/jinja', { with: { 'resolution-mode': 'require' } });
 
 export interface RenderOptions {
   addGenerationPrompt: boolean;
