@@ -11,6 +11,7 @@ step "native build (incremental)"
 npm run -s build:native >/dev/null
 step "type-check + emit electron/ (tsc)"
 npx tsc -p tsconfig.json
+npx tsc -p test/tsconfig.json
 step "type-check renderer/ (svelte-check)"
 npx svelte-check --workspace renderer --tsconfig ./tsconfig.json --threshold error --output human
 step "build renderer"
