@@ -27,6 +27,10 @@ export const bundledModelFile = (): string => path.join(resourcesDir(), 'models'
 
 /** The built renderer (dist/renderer), served by browser mode and loaded by the Electron window. */
 export function rendererDir(): string {
-  const candidates = [path.resolve(__dirname, '../../renderer'), path.resolve(__dirname, '../../dist/renderer')];
-  return candidates.find((p) => fs.existsSync(path.join(p, 'index.html'))) ?? candidates[0];
+  const candidates = [
+    path.resolve(__dirname, '../../renderer'), // dist/electron/core -> dist/renderer
+    path.resolve(__dirname, '../../dist/renderer'), // electron/core (tsx) -> dist/renderer
+  ];
+  // The built renderer has assets/; the source folder renderer/ has an index.html too, but no build.
+  return candidates.find((p) => fs.existsSync(path.join(p, 'assets'))) ?? candidates[0];
 }

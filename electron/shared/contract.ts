@@ -3,15 +3,26 @@
 // IPC handlers, the preload bridge, the web host and the renderer's api.ts are all derived from it.
 import { z } from 'zod';
 
-export const SamplingSettings = z.object({
-  temperature: z.number().min(0).max(5).default(0.8),
-  topP: z.number().gt(0).max(1).default(0.95),
-  topK: z.number().int().min(0).default(40),
-  maxTokens: z.number().int().min(1).max(32768).default(256),
+const samplingFields = {
+  temperature: z.number().min(0).max(5),
+  topP: z.number().gt(0).max(1),
+  topK: z.number().int().min(0),
+  maxTokens: z.number().int().min(1).max(32768),
   /** null: a fresh random seed per reply (the seed actually used is stored on the message). */
-  seed: z.number().int().min(0).max(2 ** 32 - 1).nullable().default(null),
-  stop: z.array(z.string().min(1)).default([]),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).nullable(),
+  stop: z.array(z.string().min(1)),
+};
+
+export const SamplingSettings = z.object({
+  temperature: samplingFields.temperature.default(0.8),
+  topP: samplingFields.topP.default(0.95),
+  topK: samplingFields.topK.default(40),
+  maxTokens: samplingFields.maxTokens.default(256),
+  seed: samplingFields.seed.default(null),
+  stop: samplingFields.stop.default([]),
 });
+/** A change to some settings: no defaults, so fields left out keep their stored values. */
+export const SamplingSettingsPatch = z.object(samplingFields).partial();
 export type SamplingSettings = z.output<typeof SamplingSettings>;
 export const defaultSamplingSettings = (): SamplingSettings => SamplingSettings.parse({});
 
@@ -123,7 +134,7 @@ export const contract = {
       id: z.string(),
       modelId: z.string().nullable().optional(),
       systemPrompt: z.string().optional(),
-      settings: SamplingSettings.partial().optional(),
+      settings: SamplingSettingsPatch.optional(),
     }),
     response: Conversation,
   },

@@ -88,9 +88,11 @@ test('rename, settings validation and delete', async () => {
   const renamed = await t.call('chat.rename', { id: t.conv.id, title: '  Stories  ' });
   assert.equal(renamed.title, 'Stories');
   await assert.rejects(t.call('chat.update', { id: t.conv.id, settings: { temperature: -1 } }), { code: 'BAD_REQUEST' });
+  await t.call('chat.update', { id: t.conv.id, settings: { temperature: 0.3, stop: ['###'] } });
   const upd = await t.call('chat.update', { id: t.conv.id, settings: { topK: 5 } });
   assert.equal(upd.settings.topK, 5);
-  assert.equal(upd.settings.topP, 0.95, 'other settings keep their values');
+  assert.equal(upd.settings.temperature, 0.3, 'settings left out of a patch keep their stored values');
+  assert.deepEqual(upd.settings.stop, ['###']);
   await t.call('chat.delete', { id: t.conv.id });
   assert.deepEqual(await t.call('chat.list', {}), []);
   await assert.rejects(t.call('chat.messages', { conversationId: t.conv.id }), { code: 'NOT_FOUND' });
