@@ -1,0 +1,138 @@
+// Run-time kernel selection. The build never assumes the build machine's CPU: the SIMD kernels
+// are compiled with per-function target attributes and only reached through these tables,
+// after cpuid (and the OS's saved-register mask, XCR0) says the instructions are usable.
+#include <cstdlib>
+#include <cstring>
+
+#include "quant.h"
+#include "quant_kernels.h"
+
+#if defined(PADDOCK_QUANT_X86) && defined(_MSC_VER)
+#include <intrin.h>
+#elif defined(PADDOCK_QUANT_X86)
+#include <cpuid.h>
+#endif
+
+namespace paddock::quant {
+
+namespace {
+
+#if defined(PADDOCK_QUANT_X86)
+void cpuid(int leaf, int sub, unsigned r[4]) {
+#if defined(_MSC_VER)
+  int v[4];
+  __cpuidex(v, leaf, sub);
+  for (int i = 0; i < 4; i++) r[i] = unsigned(v[i]);
+#else
+  __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
+#endif
+}
+
+unsigned long long xcr0() {
+#if defined(_MSC_VER)
+  return _xgetbv(0);
+#else
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<unsigned long long>(hi) << 32) | lo;
+#endif
+}
+
+bool cpu_has_avx2() {
+  unsigned r[4];
+  cpuid(0, 0, r);
+  if (r[0] < 7) return false;
+  cpuid(1, 0, r);
+  const unsigned ecx = r[2];
+  const bool fma = ecx & (1u << 12), osxsave = ecx & (1u << 27), avx = ecx & (1u << 28), f16c = ecx & (1u << 29);
+  if (!(fma && osxsave && avx && f16c)) return false;
+  if ((xcr0() & 0x6) != 0x6) return false;  // OS saves XMM and YMM state
+  cpuid(7, 0, r);
+  return r[1] & (1u << 5);  // EBX bit 5: AVX2
+}
+#else
+bool cpu_has_avx2() { return false; }
+#endif
+
+QuantIsa detect_best() {
+  QuantIsa best = cpu_has_avx2() ? QuantIsa::AVX2 : QuantIsa::Scalar;
+  // PADDOCK_CPU_ISA can only lower the level (debugging, A/B timing), never raise it.
+  if (const char* env = std::getenv("PADDOCK_CPU_ISA")) {
+    if (std::strcmp(env, "scalar") == 0) best = QuantIsa::Scalar;
+  }
+  return best;
+}
+
+using QT = QuantType;
+
+const QuantKernels kScalar[] = {
+    {QT::F32, QT::F32, dequantize_row_f32, quantize_row_f32_ref, ref::vec_dot_f32_f32, ref::vec_dot_multi_f32_f32},
+    {QT::F16, QT::F32, dequantize_row_f16, quantize_row_f16_ref, ref::vec_dot_f16_f32, ref::vec_dot_multi_f16_f32},
+    {QT::Q4_0, QT::Q8_0, dequantize_row_q4_0, quantize_row_q4_0_ref, ref::vec_dot_q4_0_q8_0, ref::vec_dot_multi_q4_0_q8_0},
+    {QT::Q4_1, QT::Q8_1, dequantize_row_q4_1, quantize_row_q4_1_ref, ref::vec_dot_q4_1_q8_1, ref::vec_dot_multi_q4_1_q8_1},
+    {QT::Q8_0, QT::Q8_0, dequantize_row_q8_0, quantize_row_q8_0_ref, ref::vec_dot_q8_0_q8_0, ref::vec_dot_multi_q8_0_q8_0},
+    {QT::Q8_1, QT::Q8_1, dequantize_row_q8_1, quantize_row_q8_1_ref, nullptr, nullptr},
+    {QT::Q4_K, QT::Q8_K, dequantize_row_q4_K, quantize_row_q4_K_ref, ref::vec_dot_q4_K_q8_K, ref::vec_dot_multi_q4_K_q8_K},
+    {QT::Q5_K, QT::Q8_K, dequantize_row_q5_K, quantize_row_q5_K_ref, ref::vec_dot_q5_K_q8_K, ref::vec_dot_multi_q5_K_q8_K},
+    {QT::Q6_K, QT::Q8_K, dequantize_row_q6_K, quantize_row_q6_K_ref, ref::vec_dot_q6_K_q8_K, ref::vec_dot_multi_q6_K_q8_K},
+    {QT::Q8_K, QT::Q8_K, dequantize_row_q8_K, quantize_row_q8_K_ref, nullptr, nullptr},
+};
+
+#if defined(PADDOCK_QUANT_X86)
+// Weight quantizers stay the reference ones (file writing is not hot); the activation
+// quantizers and every dot product are SIMD.
+const QuantKernels kAvx2[] = {
+    {QT::F32, QT::F32, dequantize_row_f32, quantize_row_f32_ref, avx2::vec_dot_f32_f32, avx2::vec_dot_multi_f32_f32},
+    {QT::F16, QT::F32, dequantize_row_f16, quantize_row_f16_ref, avx2::vec_dot_f16_f32, avx2::vec_dot_multi_f16_f32},
+    {QT::Q4_0, QT::Q8_0, dequantize_row_q4_0, quantize_row_q4_0_ref, avx2::vec_dot_q4_0_q8_0, avx2::vec_dot_multi_q4_0_q8_0},
+    {QT::Q4_1, QT::Q8_1, dequantize_row_q4_1, quantize_row_q4_1_ref, avx2::vec_dot_q4_1_q8_1, avx2::vec_dot_multi_q4_1_q8_1},
+    {QT::Q8_0, QT::Q8_0, dequantize_row_q8_0, avx2::quantize_row_q8_0, avx2::vec_dot_q8_0_q8_0, avx2::vec_dot_multi_q8_0_q8_0},
+    {QT::Q8_1, QT::Q8_1, dequantize_row_q8_1, avx2::quantize_row_q8_1, nullptr, nullptr},
+    {QT::Q4_K, QT::Q8_K, dequantize_row_q4_K, quantize_row_q4_K_ref, avx2::vec_dot_q4_K_q8_K, avx2::vec_dot_multi_q4_K_q8_K},
+    {QT::Q5_K, QT::Q8_K, dequantize_row_q5_K, quantize_row_q5_K_ref, avx2::vec_dot_q5_K_q8_K, avx2::vec_dot_multi_q5_K_q8_K},
+    {QT::Q6_K, QT::Q8_K, dequantize_row_q6_K, quantize_row_q6_K_ref, avx2::vec_dot_q6_K_q8_K, avx2::vec_dot_multi_q6_K_q8_K},
+    {QT::Q8_K, QT::Q8_K, dequantize_row_q8_K, avx2::quantize_row_q8_K, nullptr, nullptr},
+};
+#endif
+
+const QuantKernels* find(const QuantKernels* table, size_t count, QuantType t) {
+  for (size_t i = 0; i < count; i++)
+    if (table[i].type == t) return &table[i];
+  return nullptr;
+}
+
+}  // namespace
+
+bool quant_isa_available(QuantIsa isa) {
+  static const bool has_avx2 = cpu_has_avx2();
+  switch (isa) {
+    case QuantIsa::Scalar: return true;
+    case QuantIsa::AVX2: return has_avx2;
+  }
+  return false;
+}
+
+QuantIsa quant_best_isa() {
+  static const QuantIsa best = detect_best();  // thread-safe one-time init (C++11 statics)
+  return best;
+}
+
+const char* quant_isa_name(QuantIsa isa) {
+  switch (isa) {
+    case QuantIsa::Scalar: return "scalar";
+    case QuantIsa::AVX2: return "avx2";
+  }
+  return "?";
+}
+
+const QuantKernels* quant_kernels_isa(QuantType t, QuantIsa isa) {
+  if (!quant_isa_available(isa)) return nullptr;
+#if defined(PADDOCK_QUANT_X86)
+  if (isa == QuantIsa::AVX2) return find(kAvx2, sizeof(kAvx2) / sizeof(kAvx2[0]), t);
+#endif
+  return find(kScalar, sizeof(kScalar) / sizeof(kScalar[0]), t);
+}
+
+const QuantKernels* quant_kernels(QuantType t) { return quant_kernels_isa(t, quant_best_isa()); }
+
+}  // namespace paddock::quant
