@@ -1,0 +1,147 @@
+// The module: readModelInfo, loadModel, writeGguf (promises, run on libuv threads),
+// createSampler, backends(), version. Shapes match electron/engine/addon.ts.
+#include <napi.h>
+
+#include "addon_data.h"
+#include "context_wrap.h"
+#include "core/sysinfo.h"
+#include "io/model_export.h"
+#include "io/model_loader.h"
+#include "js_errors.h"
+#include "model_wrap.h"
+#include "promise_worker.h"
+#include "sampler_wrap.h"
+
+namespace paddock {
+
+namespace {
+
+// readModelInfo / loadModel: open and validate the file off the JS thread.
+class LoadWorker : public PromiseWorker {
+ public:
+  LoadWorker(Napi::Env env, std::string path, LoadOptions opts)
+      : PromiseWorker(env, opts.info_only ? "paddock.readModelInfo" : "paddock.loadModel"),
+        path_(std::move(path)),
+        opts_(std::move(opts)) {}
+
+ protected:
+  Status Run() override { return load_model(path_, opts_, &model_); }
+  Napi::Value Result(Napi::Env env) override {
+    if (opts_.info_only) return model_info_to_js(env, *model_);
+    return ModelWrap::Create(env, std::move(model_));
+  }
+
+ private:
+  std::string path_;
+  LoadOptions opts_;
+  std::shared_ptr<Model> model_;
+};
+
+class WriteGgufWorker : public PromiseWorker {
+ public:
+  WriteGgufWorker(Napi::Env env, std::shared_ptr<Model> model, std::string path, DType type)
+      : PromiseWorker(env, "paddock.writeGguf"), model_(std::move(model)), path_(std::move(path)), type_(type) {}
+
+ protected:
+  Status Run() override { return export_gguf(*model_, path_, type_); }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<Model> model_;
+  std::string path_;
+  DType type_;
+};
+
+Napi::Value load_common(const Napi::CallbackInfo& info, bool info_only) {
+  Napi::Env env = info.Env();
+  try {
+    LoadOptions opts;
+    opts.info_only = info_only;
+    std::string path = arg_string(info, 0, "file");
+    opts.tokenizer_path = opt_string(env, info.Length() > 1 ? info[1] : env.Undefined(), "tokenizerPath", "");
+    auto* w = new LoadWorker(env, std::move(path), std::move(opts));
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  } catch (const Napi::Error& e) {  // argument errors reject like any other failure
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+}
+
+Napi::Value ReadModelInfo(const Napi::CallbackInfo& info) { return load_common(info, true); }
+Napi::Value LoadModel(const Napi::CallbackInfo& info) { return load_common(info, false); }
+
+Napi::Value WriteGguf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    if (info.Length() < 1 || !ModelWrap::IsInstance(env, info[0])) {
+      throw_invalid(env, "writeGguf needs a NativeModel from loadModel()");
+    }
+    std::shared_ptr<Model> model = Napi::ObjectWrap<ModelWrap>::Unwrap(info[0].As<Napi::Object>())->model(env);
+    std::string out = arg_string(info, 1, "outFile");
+    std::string type = opt_string(env, info.Length() > 2 ? info[2] : env.Undefined(), "type", "f32");
+    if (type != "f32" && type != "f16") throw_invalid(env, "writeGguf type must be 'f32' or 'f16', got '" + type + "'");
+    auto* w = new WriteGgufWorker(env, std::move(model), std::move(out), type == "f32" ? DType::F32 : DType::F16);
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  } catch (const Napi::Error& e) {
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+}
+
+Napi::Value CreateSampler(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return addon_data(env)->sampler_ctor.New({info.Length() > 0 ? info[0] : env.Undefined()});
+}
+
+Napi::Value Backends(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env, 3);
+  auto backend = [&](const char* name, bool compiled) {
+    Napi::Object b = Napi::Object::New(env);
+    b.Set("name", name);
+    b.Set("compiled", compiled);
+    b.Set("devices", Napi::Array::New(env, 0));
+    return b;
+  };
+  Napi::Object cpu = backend("cpu", true);
+  Napi::Object dev = Napi::Object::New(env);
+  dev.Set("name", cpu_model_name());
+  dev.Set("memory_bytes", (double)total_memory_bytes());
+  Napi::Array devs = Napi::Array::New(env, 1);
+  devs.Set(0u, dev);
+  cpu.Set("devices", devs);
+  out.Set(0u, cpu);
+  out.Set(1u, backend("cuda", false));
+  out.Set(2u, backend("metal", false));
+  return out;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->model_ctor = Napi::Persistent(ModelWrap::Define(env));
+  data->context_ctor = Napi::Persistent(ContextWrap::Define(env));
+  data->sampler_ctor = Napi::Persistent(SamplerWrap::Define(env));
+  env.SetInstanceData<AddonData>(data);  // deleted with the environment
+
+  exports.Set("version", Napi::String::New(env, PADDOCK_VERSION));
+  exports.Set("readModelInfo", Napi::Function::New<ReadModelInfo>(env, "readModelInfo"));
+  exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
+  exports.Set("writeGguf", Napi::Function::New<WriteGguf>(env, "writeGguf"));
+  exports.Set("createSampler", Napi::Function::New<CreateSampler>(env, "createSampler"));
+  exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
+  return exports;
+}
+
+}  // namespace paddock
+
+static Napi::Object InitPaddock(Napi::Env env, Napi::Object exports) { return paddock::Init(env, exports); }
+
+NODE_API_MODULE(paddock, InitPaddock)

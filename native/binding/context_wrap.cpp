@@ -1,0 +1,128 @@
+#include "context_wrap.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "addon_data.h"
+#include "js_errors.h"
+#include "promise_worker.h"
+
+namespace paddock {
+
+namespace {
+
+struct ContextInit {
+  std::shared_ptr<LlamaContext> ctx;
+};
+
+}  // namespace
+
+// Runs one decode off the JS thread; keeps the context (and through it the model) alive.
+class DecodeWorker : public PromiseWorker {
+ public:
+  DecodeWorker(Napi::Env env, ContextWrap* wrap, std::vector<int32_t> tokens)
+      : PromiseWorker(env, "paddock.decode"), ctx_(wrap->ctx_), tokens_(std::move(tokens)) {
+    self_ = Napi::Persistent(wrap->Value());
+    wrap_ = wrap;
+  }
+
+ protected:
+  Status Run() override { return ctx_->decode(tokens_.data(), (int64_t)tokens_.size(), &logits_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Float32Array out = Napi::Float32Array::New(env, logits_.size());
+    std::memcpy(out.Data(), logits_.data(), logits_.size() * sizeof(float));
+    return out;
+  }
+  void Finished() override {
+    wrap_->busy_ = false;
+    wrap_->position_ = ctx_->position();
+  }
+
+ private:
+  std::shared_ptr<LlamaContext> ctx_;
+  std::vector<int32_t> tokens_;
+  std::vector<float> logits_;
+  Napi::ObjectReference self_;  // the JS context object stays alive while this runs
+  ContextWrap* wrap_;
+};
+
+Napi::Function ContextWrap::Define(Napi::Env env) {
+  return DefineClass(env, "NativeContext",
+                     {
+                         InstanceAccessor<&ContextWrap::ContextLength>("contextLength"),
+                         InstanceAccessor<&ContextWrap::Position>("position"),
+                         InstanceMethod<&ContextWrap::Decode>("decode"),
+                         InstanceMethod<&ContextWrap::Truncate>("truncate"),
+                         InstanceMethod<&ContextWrap::Dispose>("dispose"),
+                     });
+}
+
+Napi::Object ContextWrap::Create(Napi::Env env, std::shared_ptr<Model> model, int64_t n_ctx, int threads) {
+  std::unique_ptr<LlamaContext> ctx;
+  Status st = LlamaContext::create(std::move(model), n_ctx, threads, &ctx);
+  if (!st.ok()) throw_status(env, st);
+  ContextInit init{std::shared_ptr<LlamaContext>(std::move(ctx))};
+  return addon_data(env)->context_ctor.New({Napi::External<ContextInit>::New(env, &init)});
+}
+
+ContextWrap::ContextWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ContextWrap>(info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    throw_invalid(info.Env(), "NativeContext is created by NativeModel.createContext()");
+  }
+  ctx_ = info[0].As<Napi::External<ContextInit>>().Data()->ctx;
+  context_length_ = ctx_->context_length();
+}
+
+Napi::Value ContextWrap::ContextLength(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)context_length_);
+}
+
+Napi::Value ContextWrap::Position(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)position_);
+}
+
+Napi::Value ContextWrap::Decode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto invalid = [&](const std::string& msg) {
+    return rejected_promise(env, Status(ErrorCode::InvalidArgument, msg, "binding", 0));
+  };
+  if (!ctx_) return invalid("this context has been disposed");
+  if (busy_) return invalid("a decode is already running on this context; await it first");
+  std::vector<int32_t> tokens;
+  if (info.Length() > 0 && info[0].IsTypedArray() &&
+      info[0].As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+    Napi::Int32Array a = info[0].As<Napi::Int32Array>();
+    tokens.assign(a.Data(), a.Data() + a.ElementLength());
+  } else if (info.Length() > 0 && info[0].IsArray()) {
+    Napi::Array a = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsNumber()) return invalid("tokens must be an Int32Array of token ids");
+      tokens.push_back(v.As<Napi::Number>().Int32Value());
+    }
+  } else {
+    return invalid("tokens must be an Int32Array of token ids");
+  }
+  auto* worker = new DecodeWorker(env, this, std::move(tokens));
+  Napi::Promise p = worker->Promise();
+  busy_ = true;
+  worker->Queue();
+  return p;
+}
+
+void ContextWrap::Truncate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ctx_) throw_invalid(env, "this context has been disposed");
+  if (busy_) throw_invalid(env, "cannot truncate while a decode is running; await it first");
+  const double pos = arg_number(info, 0, "position");
+  if (pos != std::floor(pos)) throw_invalid(env, "position must be an integer");
+  Status st = ctx_->truncate((int64_t)pos);
+  if (!st.ok()) throw_status(env, st);
+  position_ = ctx_->position();
+}
+
+void ContextWrap::Dispose(const Napi::CallbackInfo&) {
+  ctx_.reset();  // a running DecodeWorker holds its own reference and frees it when done
+}
+
+}  // namespace paddock

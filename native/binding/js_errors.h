@@ -1,0 +1,26 @@
+// Status -> JS: every error reaching JavaScript is an Error with a stable `code`
+// (BAD_MODEL_FILE, IO, UNSUPPORTED, OUT_OF_MEMORY, INVALID_ARGUMENT, INTERNAL) and the message
+// made in C++; `nativeSource` says where (file:line) for bug reports.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+#include "core/status.h"
+
+namespace paddock {
+
+Napi::Error js_error(Napi::Env env, const Status& st);
+[[noreturn]] void throw_status(Napi::Env env, const Status& st);
+[[noreturn]] void throw_invalid(Napi::Env env, const std::string& message);
+Napi::Promise rejected_promise(Napi::Env env, const Status& st);
+
+// Argument readers that throw INVALID_ARGUMENT errors naming the argument.
+std::string arg_string(const Napi::CallbackInfo& info, size_t i, const char* name);
+double arg_number(const Napi::CallbackInfo& info, size_t i, const char* name);
+// Optional numeric property of an options object (returns `def` when absent/undefined).
+double opt_number(Napi::Env env, const Napi::Value& options, const char* key, double def);
+std::string opt_string(Napi::Env env, const Napi::Value& options, const char* key, const std::string& def);
+
+}  // namespace paddock

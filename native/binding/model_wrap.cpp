@@ -1,0 +1,137 @@
+#include "model_wrap.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "addon_data.h"
+#include "context_wrap.h"
+#include "infer/tokenizer_spm.h"
+#include "js_errors.h"
+
+namespace paddock {
+
+Napi::Function ModelWrap::Define(Napi::Env env) {
+  return DefineClass(env, "NativeModel",
+                     {
+                         InstanceAccessor<&ModelWrap::Info>("info"),
+                         InstanceMethod<&ModelWrap::Tokenize>("tokenize"),
+                         InstanceMethod<&ModelWrap::TokenBytes>("tokenBytes"),
+                         InstanceMethod<&ModelWrap::TokenText>("tokenText"),
+                         InstanceMethod<&ModelWrap::CreateContext>("createContext"),
+                         InstanceMethod<&ModelWrap::Dispose>("dispose"),
+                     });
+}
+
+Napi::Object ModelWrap::Create(Napi::Env env, std::shared_ptr<Model> model) {
+  auto* holder = new std::shared_ptr<Model>(std::move(model));
+  Napi::External<std::shared_ptr<Model>> ext = Napi::External<std::shared_ptr<Model>>::New(
+      env, holder, [](Napi::Env, std::shared_ptr<Model>* p) { delete p; });
+  return addon_data(env)->model_ctor.New({ext});
+}
+
+bool ModelWrap::IsInstance(Napi::Env env, const Napi::Value& v) {
+  return v.IsObject() && v.As<Napi::Object>().InstanceOf(addon_data(env)->model_ctor.Value());
+}
+
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) throw_invalid(info.Env(), "NativeModel is created by loadModel()");
+  model_ = *info[0].As<Napi::External<std::shared_ptr<Model>>>().Data();
+  info_ = Napi::Persistent(model_info_to_js(info.Env(), *model_));
+}
+
+std::shared_ptr<Model> ModelWrap::model(Napi::Env env) const {
+  if (!model_) throw_invalid(env, "this model has been disposed");
+  return model_;
+}
+
+Napi::Value ModelWrap::Info(const Napi::CallbackInfo&) { return info_.Value(); }
+
+Napi::Value ModelWrap::Tokenize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<Model> m = model(env);
+  const std::string text = arg_string(info, 0, "text");
+  const bool add_bos = info.Length() > 1 && info[1].ToBoolean().Value();
+  if (!m->has_vocab) throw_invalid(env, m->path + " was opened without a vocabulary");
+  std::vector<int32_t> ids = tokenize_spm(m->vocab, text, add_bos);
+  Napi::Int32Array out = Napi::Int32Array::New(env, ids.size());
+  if (!ids.empty()) std::memcpy(out.Data(), ids.data(), ids.size() * sizeof(int32_t));
+  return out;
+}
+
+int32_t ModelWrap::token_arg(const Napi::CallbackInfo& info) const {
+  const double id = arg_number(info, 0, "token id");
+  if (id != std::floor(id) || id < 0 || id >= (double)model_->vocab.size()) {
+    throw_invalid(info.Env(), strprintf("token id %g is outside the vocabulary (0..%lld)", id,
+                                        (long long)model_->vocab.size() - 1));
+  }
+  return (int32_t)id;
+}
+
+Napi::Value ModelWrap::TokenBytes(const Napi::CallbackInfo& info) {
+  model(info.Env());
+  const std::string b = model_->vocab.token_bytes(token_arg(info));
+  Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), b.size());
+  if (!b.empty()) std::memcpy(out.Data(), b.data(), b.size());
+  return out;
+}
+
+Napi::Value ModelWrap::TokenText(const Napi::CallbackInfo& info) {
+  model(info.Env());
+  return Napi::String::New(info.Env(), model_->vocab.pieces[(size_t)token_arg(info)]);
+}
+
+Napi::Value ModelWrap::CreateContext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<Model> m = model(env);
+  Napi::Value opts = info.Length() > 0 ? info[0] : env.Undefined();
+  const double n_ctx = opt_number(env, opts, "contextLength", 0);
+  const double threads = opt_number(env, opts, "threads", 0);
+  if (n_ctx < 0 || n_ctx != std::floor(n_ctx) || n_ctx > (1 << 24)) {
+    throw_invalid(env, strprintf("contextLength must be a positive integer up to %d, got %g", 1 << 24, n_ctx));
+  }
+  if (threads < 0 || threads != std::floor(threads) || threads > 256) {
+    throw_invalid(env, strprintf("threads must be an integer between 1 and 256, got %g", threads));
+  }
+  return ContextWrap::Create(env, m, (int64_t)n_ctx, (int)threads);
+}
+
+void ModelWrap::Dispose(const Napi::CallbackInfo&) { model_.reset(); }
+
+Napi::Object model_info_to_js(Napi::Env env, const Model& m) {
+  const LlamaConfig& c = m.config;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("format", m.format_name());
+  o.Set("architecture", m.architecture);
+  o.Set("name", m.name);
+  o.Set("vocabSize", (double)c.vocab_size);
+  o.Set("embeddingLength", (double)c.dim);
+  o.Set("feedForwardLength", (double)c.hidden_dim);
+  o.Set("layerCount", (double)c.n_layers);
+  o.Set("headCount", (double)c.n_heads);
+  o.Set("headCountKv", (double)c.n_kv_heads);
+  o.Set("contextLength", (double)c.context_length);
+  o.Set("ropeTheta", f32_as_decimal(c.rope_theta));
+  o.Set("rmsEps", f32_as_decimal(c.rms_eps));
+  o.Set("tiedEmbeddings", c.tied_embeddings);
+  o.Set("tensorType", m.tensor_type);
+  o.Set("parameterCount", (double)m.parameter_count);
+  o.Set("fileBytes", (double)m.file_bytes);
+  o.Set("bosId", (double)(m.has_vocab ? m.vocab.bos_id : 1));
+  o.Set("eosId", (double)(m.has_vocab ? m.vocab.eos_id : 2));
+  Napi::Object meta = Napi::Object::New(env);
+  for (const auto& kv : m.metadata) {
+    const MetaValue& v = kv.second;
+    if (v.kind == MetaValue::String) {
+      meta.Set(kv.first, v.string);
+    } else if (v.kind == MetaValue::Bool) {
+      meta.Set(kv.first, v.boolean);
+    } else {
+      meta.Set(kv.first, v.number);
+    }
+  }
+  o.Set("metadata", meta);
+  return o;
+}
+
+}  // namespace paddock

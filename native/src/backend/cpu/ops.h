@@ -1,0 +1,35 @@
+// Reference CPU ops of the Llama forward, on float rows. Numerics follow llama2.c's run.c
+// (float accumulation in the same order) so greedy text matches it token for token.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace paddock {
+
+class ThreadPool;
+
+// out = w * x / sqrt(mean(x^2) + eps)
+void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps);
+// In place, numerically stable (max subtracted).
+void softmax(float* x, int64_t n);
+// gate = silu(gate) * up
+void silu_mul(float* gate, const float* up, int64_t n);
+
+// RoPE angles for one position: for pair i of a head (dims 2i, 2i+1),
+// angle = pos * theta^(-2i/head_dim) / factor[i] (factors: Llama 3.1 rope_freqs, or nullptr).
+void rope_angles(int64_t pos, int head_dim, float theta, const float* freq_factors, float* cos_out, float* sin_out);
+// Rotates interleaved pairs (x[2i], x[2i+1]) of each of n_heads heads (Meta / GGUF llama layout).
+void rope_apply(float* x, int n_heads, int head_dim, const float* cos_v, const float* sin_v);
+
+// y[t, r] = dot(W.row(r), x[t, :]) for t < n_tokens: x is [n_tokens, W.ne[0]], y is
+// [n_tokens, W.ne[1]] (both row-major). W is F32, F16 or BF16. Rows are split statically over the
+// pool when the job is big enough; each row's dot is one thread's, so results do not depend on
+// the thread count.
+void matmul(ThreadPool* pool, const Tensor& W, const float* x, int64_t n_tokens, float* y);
+
+// Row `row` of a float-typed matrix (embedding lookup), converted to float.
+void get_row_f32(const Tensor& W, int64_t row, float* out);
+
+}  // namespace paddock

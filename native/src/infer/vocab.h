@@ -1,0 +1,45 @@
+// A SentencePiece-style vocabulary, the form GGUF's tokenizer.ggml.* keys hold: pieces (with
+// "▁" for space), scores (merge priority) and token types. llama2.c's tokenizer.bin is converted
+// into the same structure, so one tokenizer serves both formats.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+
+namespace paddock {
+
+enum TokenType : int32_t {
+  kTokenUndefined = 0,
+  kTokenNormal = 1,
+  kTokenUnknown = 2,
+  kTokenControl = 3,
+  kTokenUserDefined = 4,
+  kTokenUnused = 5,
+  kTokenByte = 6,
+};
+
+struct Vocab {
+  std::string model = "llama";  // tokenizer.ggml.model
+  std::vector<std::string> pieces;
+  std::vector<float> scores;
+  std::vector<int32_t> types;
+  int32_t bos_id = 1, eos_id = 2, unk_id = 0;
+  bool add_bos = true, add_eos = false, add_space_prefix = true;
+
+  // Built by finalize():
+  std::unordered_map<std::string, int32_t> piece_to_id;  // pieces a merge may produce (normal, user-defined)
+  int32_t byte_to_id[256];                               // <0xNN> tokens, -1 if absent
+
+  int64_t size() const { return (int64_t)pieces.size(); }
+  bool valid_id(int64_t id) const { return id >= 0 && id < size(); }
+  // Checks sizes and special ids (BAD_MODEL_FILE naming `source`), builds the lookup tables.
+  Status finalize(const std::string& source);
+  // The bytes a token prints as: "▁" -> ' ', <0xNN> -> that byte, control/unknown/unused -> "".
+  std::string token_bytes(int32_t id) const;
+};
+
+}  // namespace paddock

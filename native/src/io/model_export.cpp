@@ -1,0 +1,53 @@
+#include "io/model_export.h"
+
+namespace paddock {
+
+Status model_to_gguf(const Model& m, DType matrix_type, GgufWriter* w) {
+  if (!dtype_is_float(matrix_type)) {
+    return PD_ERROR(InvalidArgument, "GGUF export type must be F32, F16 or BF16, got %s", dtype_name(matrix_type));
+  }
+  if (!m.has_vocab) return PD_ERROR(InvalidArgument, "%s was opened without a vocabulary; cannot export it", m.path.c_str());
+  const LlamaConfig& c = m.config;
+  w->set_string("general.architecture", "llama");
+  w->set_string("general.name", m.name);
+  // llama.cpp's LLAMA_FTYPE: ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_BF16 = 32
+  w->set_u32("general.file_type", matrix_type == DType::F32 ? 0u : matrix_type == DType::F16 ? 1u : 32u);
+  w->set_u32("llama.context_length", (uint32_t)c.context_length);
+  w->set_u32("llama.embedding_length", (uint32_t)c.dim);
+  w->set_u32("llama.block_count", (uint32_t)c.n_layers);
+  w->set_u32("llama.feed_forward_length", (uint32_t)c.hidden_dim);
+  w->set_u32("llama.rope.dimension_count", (uint32_t)c.head_dim());
+  w->set_u32("llama.attention.head_count", (uint32_t)c.n_heads);
+  w->set_u32("llama.attention.head_count_kv", (uint32_t)c.n_kv_heads);
+  w->set_f32("llama.rope.freq_base", c.rope_theta);
+  w->set_f32("llama.attention.layer_norm_rms_epsilon", c.rms_eps);
+  w->set_u32("llama.vocab_size", (uint32_t)c.vocab_size);
+
+  const Vocab& v = m.vocab;
+  w->set_string("tokenizer.ggml.model", "llama");
+  w->set_string_array("tokenizer.ggml.tokens", v.pieces);
+  w->set_f32_array("tokenizer.ggml.scores", v.scores);
+  w->set_i32_array("tokenizer.ggml.token_type", v.types);
+  w->set_u32("tokenizer.ggml.bos_token_id", (uint32_t)v.bos_id);
+  w->set_u32("tokenizer.ggml.eos_token_id", (uint32_t)v.eos_id);
+  w->set_u32("tokenizer.ggml.unknown_token_id", (uint32_t)v.unk_id);
+  w->set_bool("tokenizer.ggml.add_bos_token", true);
+  w->set_bool("tokenizer.ggml.add_eos_token", false);
+  if (!v.add_space_prefix) w->set_bool("tokenizer.ggml.add_space_prefix", false);
+
+  if (m.vocab_only) return Status();
+  for_each_weight(m.weights, [&](const Tensor& t) {
+    std::vector<int64_t> ne(t.ne, t.ne + t.n_dims);
+    const DType out = t.n_dims == 1 ? DType::F32 : matrix_type;
+    w->add_tensor(t.name, out, ne, t.data, t.type);
+  });
+  return Status();
+}
+
+Status export_gguf(const Model& m, const std::string& out_path, DType matrix_type) {
+  GgufWriter w;
+  PD_TRY(model_to_gguf(m, matrix_type, &w));
+  return w.write_file(out_path);
+}
+
+}  // namespace paddock

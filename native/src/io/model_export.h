@@ -1,0 +1,18 @@
+// Writes a loaded Model as a GGUF v3 llama file: general.*, llama.* hyperparameters, the
+// tokenizer.ggml.* vocabulary and the weight matrices in F32, F16 or BF16 (1-D norm weights stay
+// F32; a tied classifier writes no output.weight).
+#pragma once
+
+#include <string>
+
+#include "core/dtype.h"
+#include "io/gguf_writer.h"
+#include "model/model.h"
+
+namespace paddock {
+
+// Fills `w` with the model's key/values and tensors (views into the model: keep it alive).
+Status model_to_gguf(const Model& m, DType matrix_type, GgufWriter* w);
+Status export_gguf(const Model& m, const std::string& out_path, DType matrix_type);
+
+}  // namespace paddock

@@ -1,0 +1,73 @@
+#include "model/llama_context.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "backend/cpu/fpu_mode.h"
+#include "core/sysinfo.h"
+
+namespace paddock {
+
+Status LlamaContext::create(std::shared_ptr<const Model> model, int64_t n_ctx, int n_threads,
+                            std::unique_ptr<LlamaContext>* out) {
+  const Model& m = *model;
+  if (m.vocab_only) {
+    return PD_ERROR(Unsupported, "%s holds only a vocabulary (no tensors): it can tokenize but not run",
+                    m.path.c_str());
+  }
+  if (n_ctx <= 0) n_ctx = std::min<int64_t>(m.config.context_length, kDefaultContext);
+  if (n_ctx > (1 << 24)) {
+    return PD_ERROR(InvalidArgument, "context length %lld is too large (at most %d)", (long long)n_ctx, 1 << 24);
+  }
+  if (n_threads <= 0) n_threads = default_thread_count();
+  if (n_threads > 256) return PD_ERROR(InvalidArgument, "thread count %d is too large (at most 256)", n_threads);
+
+  const uint64_t kv_bytes = 2ull * (uint64_t)m.config.n_layers * (uint64_t)n_ctx * (uint64_t)m.config.kv_dim() * 4u;
+  const uint64_t ram = total_memory_bytes();
+  if (ram > 0 && kv_bytes > ram) {
+    return PD_ERROR(OutOfMemory, "a KV cache for %lld positions needs %.2f GiB, more than this machine's %.2f GiB",
+                    (long long)n_ctx, kv_bytes / 1073741824.0, ram / 1073741824.0);
+  }
+  std::unique_ptr<LlamaContext> ctx(new LlamaContext());
+  ctx->model_ = std::move(model);
+  PD_TRY(ctx->kv_.init(m.config, n_ctx));
+  PD_TRY(ctx->scratch_.init(m.config, std::min(n_ctx, kMaxChunk), n_ctx, n_threads));
+  ctx->pool_.reset(new ThreadPool(n_threads));
+  *out = std::move(ctx);
+  return Status();
+}
+
+Status LlamaContext::decode(const int32_t* tokens, int64_t n, std::vector<float>* logits) {
+  const Model& m = *model_;
+  if (n <= 0) return PD_ERROR(InvalidArgument, "decode needs at least one token");
+  if (pos_ + n > kv_.n_ctx) {
+    return PD_ERROR(InvalidArgument, "context overflow: position %lld + %lld tokens exceeds the context length %lld",
+                    (long long)pos_, (long long)n, (long long)kv_.n_ctx);
+  }
+  for (int64_t i = 0; i < n; i++) {
+    if (tokens[i] < 0 || tokens[i] >= m.config.vocab_size) {
+      return PD_ERROR(InvalidArgument, "token %d at index %lld is outside the vocabulary (0..%lld)", tokens[i],
+                      (long long)i, (long long)m.config.vocab_size - 1);
+    }
+  }
+  ScopedFlushDenormals ftz;
+  for (int64_t i = 0; i < n; i += scratch_.max_tokens) {
+    const int64_t T = std::min(scratch_.max_tokens, n - i);
+    llama_forward(m, *pool_, kv_, scratch_, tokens + i, T, pos_, i + T == n);
+    pos_ += T;
+  }
+  logits->resize((size_t)m.config.vocab_size);
+  std::memcpy(logits->data(), scratch_.logits.data(), logits->size() * sizeof(float));
+  return Status();
+}
+
+Status LlamaContext::truncate(int64_t position) {
+  if (position < 0 || position > pos_) {
+    return PD_ERROR(InvalidArgument, "truncate position %lld must be between 0 and the current position %lld",
+                    (long long)position, (long long)pos_);
+  }
+  pos_ = position;
+  return Status();
+}
+
+}  // namespace paddock
