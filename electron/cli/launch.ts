@@ -1,17 +1,30 @@
 // `npm start`: the Electron window where Electron's binary is installed, else browser mode.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** Electron's binary if installed; Electron 45+ fetches it on first run, which we try once, quietly. */
 function electronBinary(): string | null {
   if (process.env.PADDOCK_BROWSER === '1') return null;
+  let pkgDir: string;
   try {
-    // In plain Node, the electron package exports the path of its binary (and throws if it was never fetched).
-    const bin = require('electron') as unknown;
-    return typeof bin === 'string' && fs.existsSync(bin) ? bin : null;
+    pkgDir = path.dirname(require.resolve('electron/package.json'));
   } catch {
     return null;
   }
+  const installed = () => {
+    const pathFile = path.join(pkgDir, 'path.txt');
+    if (!fs.existsSync(pathFile)) return null;
+    const bin = path.join(pkgDir, 'dist', fs.readFileSync(pathFile, 'utf8').trim());
+    return fs.existsSync(bin) ? bin : null;
+  };
+  if (installed()) return installed();
+  process.stderr.write("[paddock] fetching Electron's binary (first run) ...\n");
+  const r = spawnSync(process.execPath, [path.join(pkgDir, 'install.js')], { encoding: 'utf8', timeout: 180_000 });
+  if (r.status === 0 && installed()) return installed();
+  const why = `${r.stderr ?? ''}${r.error?.message ?? ''}`.split('\n').find((l) => /error|failed/i.test(l))?.trim() ?? `exit ${r.status}`;
+  process.stderr.write(`[paddock] Electron's binary could not be fetched (${why}).\n`);
+  return null;
 }
 
 const root = path.resolve(__dirname, '../../..');
