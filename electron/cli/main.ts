@@ -4,17 +4,23 @@ import { bundleModelCommand } from './bundle-model';
 import { UsageError, fail } from './fail';
 import { generateCommand } from './generate';
 import { serveCommand } from './serve';
+import { tokenizeCommand } from './tokenize';
+import { synthCommand } from './synth';
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
   serve: serveCommand,
+  tokenize: tokenizeCommand,
   'bundle-model': bundleModelCommand,
+  synth: synthCommand,
 };
 
 const usage = `usage: paddock <command> [options]
   generate --model F [--tokenizer F] [--prompt T] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
+  tokenize --model F   (JSON strings on stdin, one per line -> JSON arrays of token ids)
   serve [--port P] [--host H --allow-remote]
-  bundle-model [--testdata DIR] [--out F]`;
+  bundle-model [--testdata DIR] [--out F]
+  synth --shape stories260k|stories15m|tinyllama-1.1b|llama-3.2-1b|llama-2-7b --type f32|f16|q8_0|q4_0|q4_k_m --out F [--seed S]`;
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);

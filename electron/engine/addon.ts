@@ -25,6 +25,10 @@ export interface NativeModelInfo {
   fileBytes: number;
   bosId: number;
   eosId: number;
+  /** End-of-turn token (Llama 3's <|eot_id|>), -1 if the vocabulary has none. */
+  eotId?: number;
+  /** The tokenizer family: SentencePiece BPE (Llama 1/2) or byte-level BPE (Llama 3). */
+  tokenizer?: 'spm' | 'bpe' | 'none';
   /** Scalar metadata from the file (GGUF key/values; arrays summarised as their length). */
   metadata: Record<string, string | number | boolean>;
 }
@@ -42,14 +46,32 @@ export interface NativeContext {
 
 export interface NativeModel {
   readonly info: NativeModelInfo;
-  /** SentencePiece-style encode of plain text (no special-token parsing). */
-  tokenize(text: string, addBos: boolean): Int32Array;
+  /** Encode with the model's tokenizer (SentencePiece or byte-level BPE); parseSpecial turns control-token texts into those tokens. */
+  tokenize(text: string, addBos: boolean, parseSpecial?: boolean): Int32Array;
   /** The bytes a token stands for when printed ("▁" -> space, <0xNN> -> the byte, control -> none). */
   tokenBytes(id: number): Uint8Array;
   /** The vocabulary entry as stored, for display. */
   tokenText(id: number): string;
+  /** True for tokens that end generation (EOS, <|eot_id|>, <|eom_id|>). */
+  isEog(id: number): boolean;
   createContext(options?: { contextLength?: number; threads?: number }): NativeContext;
   dispose(): void;
+}
+
+/** A tokenizer without weights: from a model, a vocab-only GGUF, tokenizer.model (SentencePiece or tiktoken), tokenizer.json or llama2.c tokenizer.bin. */
+export interface NativeTokenizer {
+  readonly kind: 'spm' | 'bpe';
+  readonly vocabSize: number;
+  readonly bosId: number;
+  readonly eosId: number;
+  /** -1 if none. */
+  readonly eotId: number;
+  encode(text: string, addBos?: boolean, parseSpecial?: boolean): Int32Array;
+  /** Text of the ids (control tokens print nothing; SentencePiece's dummy-prefix space is dropped): decode(encode(s)) === s. */
+  decode(ids: ArrayLike<number>): string;
+  tokenBytes(id: number): Uint8Array;
+  tokenText(id: number): string;
+  isEog(id: number): boolean;
 }
 
 export interface NativeSampler {
@@ -68,11 +90,24 @@ export interface Addon {
   /** Reads and validates a model file's header and tensor table (bounds, types) without loading weights. */
   readModelInfo(file: string, options?: { tokenizerPath?: string }): Promise<NativeModelInfo>;
   loadModel(file: string, options?: { tokenizerPath?: string }): Promise<NativeModel>;
+  /** Opens a tokenizer file (format detected from its content); GGUF weights are neither read nor checked. */
+  loadTokenizer(file: string): Promise<NativeTokenizer>;
   createSampler(options: { temperature: number; topP: number; topK: number; seed: number }): NativeSampler;
   /** Writes a loaded model (weights + vocabulary + hyperparameters) as a GGUF file. */
   writeGguf(model: NativeModel, outFile: string, options: { type: 'f32' | 'f16' }): Promise<void>;
+  /**
+   * Writes a random-weight GGUF of a real shape (DESIGN.md "Synthetic shapes") in a file type
+   * (F32, F16, Q8_0, Q4_0 or Q4_K_M mixes as llama.cpp's quantizer picks them), streamed tensor
+   * by tensor to a temp file then renamed. Resolves with outFile.
+   */
+  writeSyntheticGguf(outFile: string, options: { shape: SyntheticShape; type: SyntheticType; seed?: number }): Promise<string>;
   backends(): NativeBackend[];
 }
+
+export const SYNTHETIC_SHAPES = ['stories260k', 'stories15m', 'tinyllama-1.1b', 'llama-3.2-1b', 'llama-2-7b'] as const;
+export type SyntheticShape = (typeof SYNTHETIC_SHAPES)[number];
+export const SYNTHETIC_TYPES = ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k_m'] as const;
+export type SyntheticType = (typeof SYNTHETIC_TYPES)[number];
 
 /** Error thrown by the addon: `code` is stable (BAD_MODEL_FILE, IO, UNSUPPORTED, OUT_OF_MEMORY, INVALID_ARGUMENT, INTERNAL). */
 export interface NativeError extends Error {

@@ -92,8 +92,9 @@ export async function generate(
     const token = sampler.sample(logits);
     if (completion === 0) firstTokenAt = performance.now();
     completion++;
-    // llama2.c stops on BOS too: its models mark a story's end by starting the next one.
-    if (token === info.eosId || token === info.bosId) {
+    // End of generation: EOS, Llama 3's <|eot_id|> and friends (isEog), and BOS too, as llama2.c
+    // does: its models mark a story's end by starting the next one.
+    if (model.isEog(token) || token === info.bosId) {
       stopReason = 'eos';
       break;
     }

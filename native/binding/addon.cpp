@@ -7,10 +7,12 @@
 #include "core/sysinfo.h"
 #include "io/model_export.h"
 #include "io/model_loader.h"
+#include "io/synthetic_gguf.h"
 #include "js_errors.h"
 #include "model_wrap.h"
 #include "promise_worker.h"
 #include "sampler_wrap.h"
+#include "tokenizer_wrap.h"
 
 namespace paddock {
 
@@ -52,6 +54,23 @@ class WriteGgufWorker : public PromiseWorker {
   DType type_;
 };
 
+class SynthWorker : public PromiseWorker {
+ public:
+  SynthWorker(Napi::Env env, std::string path, SynthShape shape, SynthType type, uint64_t seed)
+      : PromiseWorker(env, "paddock.writeSyntheticGguf"), path_(std::move(path)), shape_(std::move(shape)),
+        type_(type), seed_(seed) {}
+
+ protected:
+  Status Run() override { return write_synthetic_gguf(path_, shape_, type_, seed_); }
+  Napi::Value Result(Napi::Env env) override { return Napi::String::New(env, path_); }
+
+ private:
+  std::string path_;
+  SynthShape shape_;
+  SynthType type_;
+  uint64_t seed_;
+};
+
 Napi::Value load_common(const Napi::CallbackInfo& info, bool info_only) {
   Napi::Env env = info.Env();
   try {
@@ -84,6 +103,32 @@ Napi::Value WriteGguf(const Napi::CallbackInfo& info) {
     std::string type = opt_string(env, info.Length() > 2 ? info[2] : env.Undefined(), "type", "f32");
     if (type != "f32" && type != "f16") throw_invalid(env, "writeGguf type must be 'f32' or 'f16', got '" + type + "'");
     auto* w = new WriteGgufWorker(env, std::move(model), std::move(out), type == "f32" ? DType::F32 : DType::F16);
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  } catch (const Napi::Error& e) {
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+}
+
+// writeSyntheticGguf(outFile, {shape, type, seed}): resolves with outFile.
+Napi::Value WriteSyntheticGguf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    std::string out = arg_string(info, 0, "outFile");
+    Napi::Value opts = info.Length() > 1 ? info[1] : env.Undefined();
+    SynthShape shape;
+    SynthType type;
+    Status st = synth_shape_by_name(opt_string(env, opts, "shape", ""), &shape);
+    if (st.ok()) st = synth_type_by_name(opt_string(env, opts, "type", "f16"), &type);
+    if (!st.ok()) throw_invalid(env, st.message());
+    const double seed = opt_number(env, opts, "seed", 0);
+    if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != (double)(uint64_t)seed) {
+      throw_invalid(env, "writeSyntheticGguf seed must be a non-negative integer");
+    }
+    auto* w = new SynthWorker(env, std::move(out), std::move(shape), type, (uint64_t)seed);
     Napi::Promise p = w->Promise();
     w->Queue();
     return p;
@@ -129,12 +174,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->model_ctor = Napi::Persistent(ModelWrap::Define(env));
   data->context_ctor = Napi::Persistent(ContextWrap::Define(env));
   data->sampler_ctor = Napi::Persistent(SamplerWrap::Define(env));
+  data->tokenizer_ctor = Napi::Persistent(TokenizerWrap::Define(env));
   env.SetInstanceData<AddonData>(data);  // deleted with the environment
 
   exports.Set("version", Napi::String::New(env, PADDOCK_VERSION));
   exports.Set("readModelInfo", Napi::Function::New<ReadModelInfo>(env, "readModelInfo"));
   exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
   exports.Set("writeGguf", Napi::Function::New<WriteGguf>(env, "writeGguf"));
+  exports.Set("writeSyntheticGguf", Napi::Function::New<WriteSyntheticGguf>(env, "writeSyntheticGguf"));
+  exports.Set("loadTokenizer", Napi::Function::New<LoadTokenizer>(env, "loadTokenizer"));
   exports.Set("createSampler", Napi::Function::New<CreateSampler>(env, "createSampler"));
   exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
   return exports;

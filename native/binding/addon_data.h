@@ -10,6 +10,7 @@ struct AddonData {
   Napi::FunctionReference model_ctor;
   Napi::FunctionReference context_ctor;
   Napi::FunctionReference sampler_ctor;
+  Napi::FunctionReference tokenizer_ctor;
 };
 
 inline AddonData* addon_data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }

@@ -6,7 +6,7 @@
 
 #include "addon_data.h"
 #include "context_wrap.h"
-#include "infer/tokenizer_spm.h"
+#include "infer/tokenizer.h"
 #include "js_errors.h"
 
 namespace paddock {
@@ -18,6 +18,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                          InstanceMethod<&ModelWrap::Tokenize>("tokenize"),
                          InstanceMethod<&ModelWrap::TokenBytes>("tokenBytes"),
                          InstanceMethod<&ModelWrap::TokenText>("tokenText"),
+                         InstanceMethod<&ModelWrap::IsEog>("isEog"),
                          InstanceMethod<&ModelWrap::CreateContext>("createContext"),
                          InstanceMethod<&ModelWrap::Dispose>("dispose"),
                      });
@@ -52,8 +53,9 @@ Napi::Value ModelWrap::Tokenize(const Napi::CallbackInfo& info) {
   std::shared_ptr<Model> m = model(env);
   const std::string text = arg_string(info, 0, "text");
   const bool add_bos = info.Length() > 1 && info[1].ToBoolean().Value();
-  if (!m->has_vocab) throw_invalid(env, m->path + " was opened without a vocabulary");
-  std::vector<int32_t> ids = tokenize_spm(m->vocab, text, add_bos);
+  const bool parse_special = info.Length() > 2 && info[2].ToBoolean().Value();
+  if (!m->has_vocab || !m->vocab.tokenizer) throw_invalid(env, m->path + " was opened without a vocabulary");
+  std::vector<int32_t> ids = m->vocab.tokenizer->encode(text, add_bos, parse_special);
   Napi::Int32Array out = Napi::Int32Array::New(env, ids.size());
   if (!ids.empty()) std::memcpy(out.Data(), ids.data(), ids.size() * sizeof(int32_t));
   return out;
@@ -78,7 +80,16 @@ Napi::Value ModelWrap::TokenBytes(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelWrap::TokenText(const Napi::CallbackInfo& info) {
   model(info.Env());
-  return Napi::String::New(info.Env(), model_->vocab.pieces[(size_t)token_arg(info)]);
+  const int32_t id = token_arg(info);
+  if (model_->vocab.tokenizer) return Napi::String::New(info.Env(), model_->vocab.tokenizer->token_text(id));
+  return Napi::String::New(info.Env(), model_->vocab.pieces[(size_t)id]);
+}
+
+Napi::Value ModelWrap::IsEog(const Napi::CallbackInfo& info) {
+  model(info.Env());
+  const int32_t id = token_arg(info);
+  const Vocab& v = model_->vocab;
+  return Napi::Boolean::New(info.Env(), v.tokenizer ? v.tokenizer->is_eog(id) : id == v.eos_id);
 }
 
 Napi::Value ModelWrap::CreateContext(const Napi::CallbackInfo& info) {
@@ -119,6 +130,8 @@ Napi::Object model_info_to_js(Napi::Env env, const Model& m) {
   o.Set("fileBytes", (double)m.file_bytes);
   o.Set("bosId", (double)(m.has_vocab ? m.vocab.bos_id : 1));
   o.Set("eosId", (double)(m.has_vocab ? m.vocab.eos_id : 2));
+  o.Set("eotId", (double)(m.has_vocab && m.vocab.tokenizer ? m.vocab.tokenizer->eot_id() : -1));
+  o.Set("tokenizer", m.has_vocab && m.vocab.tokenizer ? m.vocab.tokenizer->kind() : "none");
   Napi::Object meta = Napi::Object::New(env);
   for (const auto& kv : m.metadata) {
     const MetaValue& v = kv.second;

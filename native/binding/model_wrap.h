@@ -26,6 +26,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Tokenize(const Napi::CallbackInfo& info);
   Napi::Value TokenBytes(const Napi::CallbackInfo& info);
   Napi::Value TokenText(const Napi::CallbackInfo& info);
+  Napi::Value IsEog(const Napi::CallbackInfo& info);
   Napi::Value CreateContext(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);
   int32_t token_arg(const Napi::CallbackInfo& info) const;

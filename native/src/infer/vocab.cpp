@@ -1,5 +1,7 @@
 #include "infer/vocab.h"
 
+#include "infer/bpe_tokenizer.h"
+
 namespace paddock {
 
 static int hex_digit(char c) {
@@ -31,6 +33,23 @@ Status Vocab::finalize(const std::string& source) {
                       source.c_str(), id, n);
     }
   }
+  if (model == "gpt2") {
+    std::vector<BpeSpecialToken> specials;
+    for (size_t i = 0; i < n; i++) {
+      if (types[i] == kTokenControl || types[i] == kTokenUserDefined) specials.push_back({(int32_t)i, pieces[i]});
+    }
+    auto bpe = std::make_shared<BpeTokenizer>();
+    BpeStatus bs = bpe->init_from_merges(pieces, merges, specials);
+    if (!bs.ok()) return PD_ERROR(BadModelFile, "%s: byte-level BPE vocabulary: %s", source.c_str(), bs.message.c_str());
+    piece_to_id.clear();
+    for (int i = 0; i < 256; i++) byte_to_id[i] = -1;
+    tokenizer = make_bpe_tokenizer(std::move(bpe), bos_id, eos_id, eot_id, pieces);
+    return Status();
+  }
+  if (model != "llama") {
+    return PD_ERROR(Unsupported, "%s: tokenizer '%s' is not supported (Paddock runs 'llama' and 'gpt2' vocabularies)",
+                    source.c_str(), model.c_str());
+  }
   piece_to_id.clear();
   piece_to_id.reserve(n);
   for (int i = 0; i < 256; i++) byte_to_id[i] = -1;
@@ -44,11 +63,14 @@ Status Vocab::finalize(const std::string& source) {
       piece_to_id.emplace(pieces[i], (int32_t)i);  // first id wins on duplicates
     }
   }
+  tokenizer.reset();
+  tokenizer = make_spm_tokenizer(*this);
   return Status();
 }
 
 std::string Vocab::token_bytes(int32_t id) const {
   if (!valid_id(id)) return std::string();
+  if (model == "gpt2") return tokenizer ? tokenizer->token_bytes(id) : std::string();
   const int32_t t = types[(size_t)id];
   const std::string& p = pieces[(size_t)id];
   if (t == kTokenControl || t == kTokenUnknown || t == kTokenUnused) return std::string();

@@ -1,5 +1,6 @@
 #include "io/gguf_writer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -93,7 +94,7 @@ void GgufWriter::set_i32_array(const std::string& key, const std::vector<int32_t
 
 void GgufWriter::add_tensor(const std::string& name, DType type, const std::vector<int64_t>& ne, const void* data,
                             DType src_type) {
-  TensorEntry t{name, type, src_type, ne, data, 0};
+  TensorEntry t{name, type, src_type, ne, data, 0, nullptr};
   int64_t rows = 1;
   for (size_t i = 1; i < ne.size(); i++) rows *= ne[i];
   size_t row_bytes = 0;
@@ -101,12 +102,17 @@ void GgufWriter::add_tensor(const std::string& name, DType type, const std::vect
   tensors_.push_back(std::move(t));
 }
 
+void GgufWriter::add_tensor_rows(const std::string& name, DType type, const std::vector<int64_t>& ne, RowFill fill) {
+  add_tensor(name, type, ne, nullptr, type);
+  tensors_.back().fill = std::move(fill);
+}
+
 Status GgufWriter::check() const {
   if (alignment_ == 0 || (alignment_ & (alignment_ - 1)) != 0) {
     return PD_ERROR(InvalidArgument, "GGUF alignment must be a power of two, got %u", alignment_);
   }
   for (const TensorEntry& t : tensors_) {
-    if (t.ne.empty() || t.ne.size() > 4 || t.nbytes == 0 || !t.data) {
+    if (t.ne.empty() || t.ne.size() > 4 || t.nbytes == 0 || (!t.data && !t.fill)) {
       return PD_ERROR(InvalidArgument, "tensor '%s': bad shape, type or data for GGUF output", t.name.c_str());
     }
     const bool convertible = t.type == t.src_type || (dtype_is_float(t.type) && dtype_is_float(t.src_type));
@@ -150,7 +156,18 @@ Status GgufWriter::write(Sink& out) const {
   std::vector<uint8_t> outrow;
   for (const TensorEntry& t : tensors_) {
     if (!ok) break;
-    if (t.type == t.src_type) {
+    if (t.fill) {
+      size_t row_bytes = 0;
+      dtype_row_bytes(t.type, t.ne[0], &row_bytes);
+      const int64_t n_rows = (int64_t)(t.nbytes / row_bytes);
+      const int64_t chunk = std::max<int64_t>(1, (int64_t)((size_t)(32u << 20) / row_bytes));  // ~32 MiB at a time
+      outrow.resize((size_t)std::min(chunk, n_rows) * row_bytes);
+      for (int64_t r = 0; r < n_rows && ok; r += chunk) {
+        const int64_t n = std::min(chunk, n_rows - r);
+        PD_TRY(t.fill(r, n, outrow.data()));
+        ok = out.write(outrow.data(), (size_t)n * row_bytes);
+      }
+    } else if (t.type == t.src_type) {
       ok = out.write(t.data, t.nbytes);
     } else {
       const int64_t n0 = t.ne[0];

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ class GgufWriter {
   void add_tensor(const std::string& name, DType type, const std::vector<int64_t>& ne, const void* data,
                   DType src_type);
 
+  // A tensor whose bytes (already in `type`) are produced at write time, a chunk of rows at a
+  // time: fill(row0, n_rows, dst) writes n_rows rows starting at row0 into dst. Lets a writer
+  // stream tensors that never exist in memory all at once (synthetic multi-GB models).
+  using RowFill = std::function<Status(int64_t row0, int64_t n_rows, uint8_t* dst)>;
+  void add_tensor_rows(const std::string& name, DType type, const std::vector<int64_t>& ne, RowFill fill);
+
   Status write_file(const std::string& path) const;
   Status write_to_memory(std::vector<uint8_t>* out) const;
 
@@ -51,6 +58,7 @@ class GgufWriter {
     std::vector<int64_t> ne;
     const void* data;
     size_t nbytes;
+    RowFill fill;  // when set, data is unused
   };
   class Sink;
   KV& put(const std::string& key, GgufType type);

@@ -40,6 +40,14 @@ Status get_dim(const GgufFile& g, const std::string& key, bool required, int64_t
   return Status();
 }
 
+Status read_i32_key(const GgufFile& g, const char* key, int32_t def, int32_t* out) {
+  bool found = false;
+  int64_t id = 0;
+  PD_TRY(g.get_i64(key, &id, &found));
+  *out = found ? (int32_t)std::max<int64_t>(std::min<int64_t>(id, INT32_MAX), -1) : def;
+  return Status();
+}
+
 Status read_vocab(const GgufFile& g, Vocab* v, bool* has_vocab) {
   bool found = false;
   std::string model;
@@ -48,30 +56,44 @@ Status read_vocab(const GgufFile& g, Vocab* v, bool* has_vocab) {
     *has_vocab = false;
     return PD_ERROR(BadModelFile, "%s: expected a tokenizer (tokenizer.ggml.model), found none", g.path.c_str());
   }
-  if (model != "llama") {
+  if (model != "llama" && model != "gpt2") {
     *has_vocab = false;
-    return PD_ERROR(Unsupported, "%s: tokenizer '%s' is not supported yet (Paddock runs SentencePiece 'llama' vocabularies)",
-                    g.path.c_str(), model.c_str());
+    return PD_ERROR(Unsupported, "%s: tokenizer '%s' is not supported yet (Paddock runs SentencePiece 'llama' and "
+                    "byte-level BPE 'gpt2' vocabularies)", g.path.c_str(), model.c_str());
+  }
+  const bool bpe = model == "gpt2";
+  if (bpe) {
+    std::string pre;
+    PD_TRY(g.get_string("tokenizer.ggml.pre", &pre, &found));
+    if (!found || (pre != "llama-bpe" && pre != "llama3")) {
+      *has_vocab = false;
+      return PD_ERROR(Unsupported, "%s: BPE pre-tokenizer '%s' is not supported (Paddock runs Llama 3's 'llama-bpe')",
+                      g.path.c_str(), found ? pre.c_str() : "(tokenizer.ggml.pre missing)");
+    }
+    v->pre = pre;
   }
   v->model = model;
   PD_TRY(g.get_string_array("tokenizer.ggml.tokens", &v->pieces, &found));
   if (!found) return PD_ERROR(BadModelFile, "%s: expected tokenizer.ggml.tokens, which is missing", g.path.c_str());
   PD_TRY(g.get_f32_array("tokenizer.ggml.scores", &v->scores, &found));
   PD_TRY(g.get_i32_array("tokenizer.ggml.token_type", &v->types, &found));
-  int64_t id = 0;
-  PD_TRY(g.get_i64("tokenizer.ggml.bos_token_id", &id, &found));
-  v->bos_id = found ? (int32_t)std::max<int64_t>(std::min<int64_t>(id, INT32_MAX), -1) : 1;
-  PD_TRY(g.get_i64("tokenizer.ggml.eos_token_id", &id, &found));
-  v->eos_id = found ? (int32_t)std::max<int64_t>(std::min<int64_t>(id, INT32_MAX), -1) : 2;
-  PD_TRY(g.get_i64("tokenizer.ggml.unknown_token_id", &id, &found));
-  v->unk_id = found ? (int32_t)std::max<int64_t>(std::min<int64_t>(id, INT32_MAX), -1) : 0;
+  if (bpe) {
+    PD_TRY(g.get_string_array("tokenizer.ggml.merges", &v->merges, &found));
+    if (!found) return PD_ERROR(BadModelFile, "%s: expected tokenizer.ggml.merges (a 'gpt2' vocabulary), which is missing", g.path.c_str());
+  }
+  PD_TRY(read_i32_key(g, "tokenizer.ggml.bos_token_id", bpe ? 128000 : 1, &v->bos_id));
+  PD_TRY(read_i32_key(g, "tokenizer.ggml.eos_token_id", bpe ? 128001 : 2, &v->eos_id));
+  PD_TRY(read_i32_key(g, "tokenizer.ggml.unknown_token_id", 0, &v->unk_id));
+  PD_TRY(read_i32_key(g, "tokenizer.ggml.eot_token_id", -1, &v->eot_id));
+  if (bpe && !v->valid_id(v->unk_id)) v->unk_id = 0;
+  if (!v->valid_id(v->eot_id)) v->eot_id = -1;
   bool b = true;
   PD_TRY(g.get_bool("tokenizer.ggml.add_bos_token", &b, &found));
   v->add_bos = found ? b : true;
   PD_TRY(g.get_bool("tokenizer.ggml.add_eos_token", &b, &found));
   v->add_eos = found ? b : false;
   PD_TRY(g.get_bool("tokenizer.ggml.add_space_prefix", &b, &found));
-  v->add_space_prefix = found ? b : true;
+  v->add_space_prefix = found ? b : !bpe;
   PD_TRY(v->finalize(g.path));
   *has_vocab = true;
   return Status();
@@ -110,6 +132,12 @@ Status bind_tensor(const GgufFile& g, const GgufTensorInfo& info, bool want_f32,
 }
 
 }  // namespace
+
+// Declared in infer/tokenizer_files.h: the vocabulary of any GGUF, for tokenizer-only use.
+Status read_gguf_vocab(const GgufFile& g, Vocab* v) {
+  bool has = false;
+  return read_vocab(g, v, &has);
+}
 
 Status load_gguf_llama(std::shared_ptr<MappedFile> file, const LoadOptions& opts, Model* m) {
   GgufFile g;

@@ -1,5 +1,7 @@
 #include "model/llama_weights.h"
 
+#include "backend/cpu/ops.h"
+
 namespace paddock {
 
 static Status check(const Tensor& t, const char* what, int64_t ne0, int64_t ne1, bool norm, const std::string& src,
@@ -11,9 +13,15 @@ static Status check(const Tensor& t, const char* what, int64_t ne0, int64_t ne1,
     return PD_ERROR(BadModelFile, "%s: tensor %s: expected shape %s, found %s", src.c_str(), t.name.c_str(),
                     want.c_str(), t.shape_string().c_str());
   }
-  if (check_types && (norm ? t.type != DType::F32 : !dtype_is_float(t.type))) {
+  if (check_types && (norm ? t.type != DType::F32 : !(dtype_is_float(t.type) || dtype_is_quant_matrix(t.type)))) {
     return PD_ERROR(Unsupported, "%s: tensor %s has type %s, which this build cannot run on the CPU (supported: %s)",
-                    src.c_str(), t.name.c_str(), dtype_name(t.type), norm ? "F32" : "F32, F16, BF16");
+                    src.c_str(), t.name.c_str(), dtype_name(t.type),
+                    norm ? "F32" : "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K");
+  }
+  if (check_types && !norm && dtype_is_quant_matrix(t.type) && t.ne[0] % dtype_block_size(t.type) != 0) {
+    return PD_ERROR(Unsupported, "%s: tensor %s has type %s with rows of %lld elements, not a multiple of its block size %lld",
+                    src.c_str(), t.name.c_str(), dtype_name(t.type), (long long)t.ne[0],
+                    (long long)dtype_block_size(t.type));
   }
   return Status();
 }

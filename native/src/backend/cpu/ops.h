@@ -23,13 +23,20 @@ void rope_angles(int64_t pos, int head_dim, float theta, const float* freq_facto
 // Rotates interleaved pairs (x[2i], x[2i+1]) of each of n_heads heads (Meta / GGUF llama layout).
 void rope_apply(float* x, int n_heads, int head_dim, const float* cos_v, const float* sin_v);
 
+// Weight types the CPU matmul runs besides F32/F16/BF16: GGUF quant blocks with an integer dot
+// kernel (Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K). Rows must be a multiple of dtype_block_size.
+bool dtype_is_quant_matrix(DType t);
+int64_t dtype_block_size(DType t);
+
 // y[t, r] = dot(W.row(r), x[t, :]) for t < n_tokens: x is [n_tokens, W.ne[0]], y is
-// [n_tokens, W.ne[1]] (both row-major). W is F32, F16 or BF16. Rows are split statically over the
+// [n_tokens, W.ne[1]] (both row-major). W is F32, F16, BF16 or a quant type
+// (dtype_is_quant_matrix): then x is quantized once per row to 8 bits per block and the dots
+// are integer (quant_matvec / quant_matmul). Rows are split statically over the
 // pool when the job is big enough; each row's dot is one thread's, so results do not depend on
 // the thread count.
 void matmul(ThreadPool* pool, const Tensor& W, const float* x, int64_t n_tokens, float* y);
 
-// Row `row` of a float-typed matrix (embedding lookup), converted to float.
+// Row `row` of a matrix (embedding lookup), converted or dequantized to float.
 void get_row_f32(const Tensor& W, int64_t row, float* out);
 
 }  // namespace paddock
