@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fp16.h"
+
 namespace paddock {
 
 enum class DType : uint32_t {
@@ -30,48 +32,7 @@ bool dtype_row_bytes(DType t, int64_t n, size_t* bytes);
 // Types the CPU forward can use for weight matrices today.
 inline bool dtype_is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
 
-// IEEE half <-> float, exact (round to nearest even, subnormals, inf/NaN).
-inline float fp16_to_fp32(uint16_t h) {
-  const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu;
-  const uint32_t man = h & 0x3ffu;
-  uint32_t bits;
-  if (exp == 0) {
-    float f = (float)man * (1.0f / 16777216.0f);  // man * 2^-24 is exact
-    std::memcpy(&bits, &f, 4);
-    bits |= sign;
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (man << 13) | (man ? 0x400000u : 0u);
-  } else {
-    bits = sign | ((exp + 112u) << 23) | (man << 13);
-  }
-  float out;
-  std::memcpy(&out, &bits, 4);
-  return out;
-}
-
-inline uint16_t fp32_to_fp16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  const uint32_t sign = (bits >> 16) & 0x8000u;
-  uint32_t a = bits & 0x7fffffffu;
-  if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x3ffu));  // quiet NaN
-  if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);  // rounds to >= 65520: inf
-  if (a < 0x38800000u) {
-    // half-subnormal range: adding 0.5 aligns the rounding point with float's last mantissa bit,
-    // so the FPU does the round-to-nearest-even.
-    float v;
-    std::memcpy(&v, &a, 4);
-    v += 0.5f;
-    uint32_t vb;
-    std::memcpy(&vb, &v, 4);
-    return (uint16_t)(sign | (vb - 0x3f000000u));
-  }
-  const uint32_t odd = (a >> 13) & 1u;
-  a += 0xc8000fffu + odd;  // rebias the exponent (-112 << 23, mod 2^32) and round half to even
-  return (uint16_t)(sign | (a >> 13));
-}
-
+// bfloat16 <-> float (fp16 <-> float lives in fp16.h).
 inline float bf16_to_fp32(uint16_t h) {
   uint32_t bits = (uint32_t)h << 16;
   float out;
