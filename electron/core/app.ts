@@ -11,14 +11,14 @@ import {
   type EventPayload,
   type WireError,
 } from '../shared/contract';
-import { chatmlTemplate } from './chat/chatml';
 import { ChatService } from './chat/chat-service';
+import { chatml } from './chat/templates';
 import { openDatabase, type Db } from './db/connection';
 import { ConversationsRepo } from './db/conversations-repo';
 import { MessagesRepo } from './db/messages-repo';
 import { ModelsRepo } from './db/models-repo';
 import type { EngineClient } from './engine/engine-client';
-import { PaddockError, toWireError } from './errors';
+import { toWireError } from './errors';
 import { ModelRegistry } from './models/model-registry';
 import { ensureDir } from './paths';
 
@@ -102,7 +102,7 @@ export class PaddockCore {
         version: opts.version,
         mode: opts.mode,
         dataDir: opts.dataDir,
-        defaultTemplate: chatmlTemplate.name,
+        defaultTemplate: chatml.name,
         canPickFiles: !!opts.pickFile,
       }),
       'app.pickFile': async (r) => ({ path: opts.pickFile ? await opts.pickFile(r) : null }),
@@ -132,4 +132,3 @@ export class PaddockCore {
   }
 }
 
-export { PaddockError };

@@ -11,22 +11,14 @@ export class PaddockError extends Error {
   }
 }
 
-const knownCodes = new Set<string>([
-  'BAD_REQUEST', 'NOT_FOUND', 'BAD_MODEL_FILE', 'ENGINE_CRASHED', 'ENGINE_ERROR', 'BUSY', 'UNAUTHORIZED', 'INTERNAL',
-]);
-
-/** Maps anything thrown to the wire form; native codes other than BAD_MODEL_FILE become ENGINE_ERROR. */
-export function toWireError(err: unknown): WireError {
-  if (err instanceof PaddockError) return { code: err.code, message: err.message };
-  const e = err as { code?: unknown; message?: unknown };
-  const message = typeof e?.message === 'string' ? e.message : String(err);
-  if (typeof e?.code === 'string' && knownCodes.has(e.code)) return { code: e.code as ErrorCode, message };
-  if (typeof e?.code === 'string' && ['IO', 'UNSUPPORTED', 'OUT_OF_MEMORY', 'INVALID_ARGUMENT'].includes(e.code)) {
-    return { code: e.code === 'UNSUPPORTED' || e.code === 'IO' ? 'BAD_MODEL_FILE' : 'ENGINE_ERROR', message };
-  }
-  return { code: 'INTERNAL', message };
+/** The wire code for an error the engine process reported: a file it can't read or run, else an engine error. */
+export function fromEngineErrorCode(code: string): ErrorCode {
+  return code === 'BAD_MODEL_FILE' || code === 'UNSUPPORTED' || code === 'IO' ? 'BAD_MODEL_FILE' : 'ENGINE_ERROR';
 }
 
-export function fromWireError(w: WireError): PaddockError {
-  return new PaddockError(w.code, w.message);
+/** Maps anything thrown in the host to the wire form; anything not a PaddockError is INTERNAL. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof PaddockError) return { code: err.code, message: err.message };
+  const message = typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err);
+  return { code: 'INTERNAL', message };
 }

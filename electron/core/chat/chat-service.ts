@@ -25,7 +25,6 @@ const SAVE_EVERY_MS = 200;
 
 interface ActiveReply {
   jobId: string;
-  messageId: string;
   done: Promise<Message>;
 }
 
@@ -204,7 +203,7 @@ export class ChatService {
         this.emit('chat.done', { conversationId, message });
         return message;
       });
-    this.active.set(conversationId, { jobId, messageId: assistant.id, done: run });
+    this.active.set(conversationId, { jobId, done: run });
     return assistant;
   }
 }

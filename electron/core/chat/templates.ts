@@ -1,9 +1,13 @@
 // Chat templates: the model's own Jinja template (GGUF `tokenizer.chat_template`, rendered with
 // @huggingface/jinja), built-in Llama 2 and Llama 3 templates, and plain-text ChatML as the fallback.
-import { chatmlTemplate, type TemplateMessage } from './chatml';
 
 // The package is ESM with a CommonJS build; TypeScript's Node16 mode only sees its ESM typings.
 const { Template } = require('@huggingface/jinja') as typeof import('@huggingface/jinja', { with: { 'resolution-mode': 'require' } });
+
+export interface TemplateMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
 
 export interface RenderOptions {
   addGenerationPrompt: boolean;
@@ -63,11 +67,17 @@ export const llama2Template: ChatTemplate = {
   },
 };
 
+/** ChatML written as plain text: for models without a template of their own (stories260K, base models). */
 export const chatml: ChatTemplate = {
   id: 'chatml',
-  name: chatmlTemplate.name,
-  stopStrings: chatmlTemplate.stopStrings,
-  render: (messages, opts) => chatmlTemplate.render(messages, opts.addGenerationPrompt),
+  name: 'ChatML (plain text)',
+  stopStrings: ['<|im_end|>', '<|im_start|>'],
+  render(messages, opts) {
+    let out = '';
+    for (const m of messages) out += `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`;
+    if (opts.addGenerationPrompt) out += '<|im_start|>assistant\n';
+    return out;
+  },
 };
 
 /** A template from the model file, run by @huggingface/jinja. */

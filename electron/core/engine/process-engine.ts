@@ -1,6 +1,6 @@
 // The real engine: a separate process that loads the native addon. Started on first use,
 // restarted on demand after a crash; a crash fails the jobs in flight with ENGINE_CRASHED.
-import { PaddockError } from '../errors';
+import { PaddockError, fromEngineErrorCode } from '../errors';
 import type { EngineMethod, EngineMethods, EngineToHost, GenerateParams, GenerateResult } from '../../shared/engine-protocol';
 import type { NativeModelInfo } from '../../engine/addon';
 import { type EngineChannel, type EngineSpawner, engineEntry, forkSpawner } from './engine-channel';
@@ -9,7 +9,6 @@ import type { EngineClient, EngineState } from './engine-client';
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  jobId?: string;
 }
 
 export class ProcessEngine implements EngineClient {
@@ -40,7 +39,7 @@ export class ProcessEngine implements EngineClient {
     this.tokenListeners.set(params.jobId, onText);
     this.emitState('busy', null);
     try {
-      return await this.request('generate', params, params.jobId);
+      return await this.request('generate', params);
     } finally {
       this.tokenListeners.delete(params.jobId);
       if (this.tokenListeners.size === 0 && this.channel) this.emitState('idle', null);
@@ -105,18 +104,16 @@ export class ProcessEngine implements EngineClient {
     if (!p) return;
     this.pending.delete(msg.id);
     if (msg.error) {
-      const code = msg.error.code === 'BAD_MODEL_FILE' || msg.error.code === 'UNSUPPORTED' || msg.error.code === 'IO'
-        ? 'BAD_MODEL_FILE' : 'ENGINE_ERROR';
-      p.reject(new PaddockError(code, msg.error.message));
+      p.reject(new PaddockError(fromEngineErrorCode(msg.error.code), msg.error.message));
     } else p.resolve(msg.result);
   }
 
-  private async request<M extends EngineMethod>(method: M, params: EngineMethods[M]['params'], jobId?: string): Promise<EngineMethods[M]['result']> {
+  private async request<M extends EngineMethod>(method: M, params: EngineMethods[M]['params']): Promise<EngineMethods[M]['result']> {
     if (this.closed) throw new PaddockError('ENGINE_ERROR', 'The engine has been shut down.');
     await this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, jobId });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.channel!.send({ type: 'request', id, method, params });
     });
   }
