@@ -73,20 +73,13 @@ class SynthWorker : public PromiseWorker {
 
 Napi::Value load_common(const Napi::CallbackInfo& info, bool info_only) {
   Napi::Env env = info.Env();
-  try {
+  return queue_promise(env, [&] {
     LoadOptions opts;
     opts.info_only = info_only;
     std::string path = arg_string(info, 0, "file");
     opts.tokenizer_path = opt_string(env, info.Length() > 1 ? info[1] : env.Undefined(), "tokenizerPath", "");
-    auto* w = new LoadWorker(env, std::move(path), std::move(opts));
-    Napi::Promise p = w->Promise();
-    w->Queue();
-    return p;
-  } catch (const Napi::Error& e) {  // argument errors reject like any other failure
-    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-    d.Reject(e.Value());
-    return d.Promise();
-  }
+    return new LoadWorker(env, std::move(path), std::move(opts));
+  });
 }
 
 Napi::Value ReadModelInfo(const Napi::CallbackInfo& info) { return load_common(info, true); }
@@ -94,7 +87,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) { return load_common(info,
 
 Napi::Value WriteGguf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  try {
+  return queue_promise(env, [&] {
     if (info.Length() < 1 || !ModelWrap::IsInstance(env, info[0])) {
       throw_invalid(env, "writeGguf needs a NativeModel from loadModel()");
     }
@@ -102,21 +95,14 @@ Napi::Value WriteGguf(const Napi::CallbackInfo& info) {
     std::string out = arg_string(info, 1, "outFile");
     std::string type = opt_string(env, info.Length() > 2 ? info[2] : env.Undefined(), "type", "f32");
     if (type != "f32" && type != "f16") throw_invalid(env, "writeGguf type must be 'f32' or 'f16', got '" + type + "'");
-    auto* w = new WriteGgufWorker(env, std::move(model), std::move(out), type == "f32" ? DType::F32 : DType::F16);
-    Napi::Promise p = w->Promise();
-    w->Queue();
-    return p;
-  } catch (const Napi::Error& e) {
-    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-    d.Reject(e.Value());
-    return d.Promise();
-  }
+    return new WriteGgufWorker(env, std::move(model), std::move(out), type == "f32" ? DType::F32 : DType::F16);
+  });
 }
 
 // writeSyntheticGguf(outFile, {shape, type, seed}): resolves with outFile.
 Napi::Value WriteSyntheticGguf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  try {
+  return queue_promise(env, [&] {
     std::string out = arg_string(info, 0, "outFile");
     Napi::Value opts = info.Length() > 1 ? info[1] : env.Undefined();
     SynthShape shape;
@@ -128,15 +114,8 @@ Napi::Value WriteSyntheticGguf(const Napi::CallbackInfo& info) {
     if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != (double)(uint64_t)seed) {
       throw_invalid(env, "writeSyntheticGguf seed must be a non-negative integer");
     }
-    auto* w = new SynthWorker(env, std::move(out), std::move(shape), type, (uint64_t)seed);
-    Napi::Promise p = w->Promise();
-    w->Queue();
-    return p;
-  } catch (const Napi::Error& e) {
-    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-    d.Reject(e.Value());
-    return d.Promise();
-  }
+    return new SynthWorker(env, std::move(out), std::move(shape), type, (uint64_t)seed);
+  });
 }
 
 Napi::Value CreateSampler(const Napi::CallbackInfo& info) {

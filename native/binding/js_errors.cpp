@@ -1,6 +1,7 @@
 #include "js_errors.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace paddock {
 
@@ -51,6 +52,18 @@ std::string opt_string(Napi::Env env, const Napi::Value& options, const char* ke
   if (v.IsUndefined() || v.IsNull()) return def;
   if (!v.IsString()) throw_invalid(env, std::string("option '") + key + "' must be a string");
   return v.As<Napi::String>().Utf8Value();
+}
+
+Napi::Int32Array to_int32_array(Napi::Env env, const std::vector<int32_t>& ids) {
+  Napi::Int32Array out = Napi::Int32Array::New(env, ids.size());
+  if (!ids.empty()) std::memcpy(out.Data(), ids.data(), ids.size() * sizeof(int32_t));
+  return out;
+}
+
+Napi::Uint8Array to_uint8_array(Napi::Env env, const std::string& bytes) {
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, bytes.size());
+  if (!bytes.empty()) std::memcpy(out.Data(), bytes.data(), bytes.size());
+  return out;
 }
 
 }  // namespace paddock

@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -22,5 +23,9 @@ double arg_number(const Napi::CallbackInfo& info, size_t i, const char* name);
 // Optional numeric property of an options object (returns `def` when absent/undefined).
 double opt_number(Napi::Env env, const Napi::Value& options, const char* key, double def);
 std::string opt_string(Napi::Env env, const Napi::Value& options, const char* key, const std::string& def);
+
+// JS values from C++ results.
+Napi::Int32Array to_int32_array(Napi::Env env, const std::vector<int32_t>& ids);
+Napi::Uint8Array to_uint8_array(Napi::Env env, const std::string& bytes);
 
 }  // namespace paddock

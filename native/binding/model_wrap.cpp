@@ -55,10 +55,7 @@ Napi::Value ModelWrap::Tokenize(const Napi::CallbackInfo& info) {
   const bool add_bos = info.Length() > 1 && info[1].ToBoolean().Value();
   const bool parse_special = info.Length() > 2 && info[2].ToBoolean().Value();
   if (!m->has_vocab || !m->vocab.tokenizer) throw_invalid(env, m->path + " was opened without a vocabulary");
-  std::vector<int32_t> ids = m->vocab.tokenizer->encode(text, add_bos, parse_special);
-  Napi::Int32Array out = Napi::Int32Array::New(env, ids.size());
-  if (!ids.empty()) std::memcpy(out.Data(), ids.data(), ids.size() * sizeof(int32_t));
-  return out;
+  return to_int32_array(env, m->vocab.tokenizer->encode(text, add_bos, parse_special));
 }
 
 int32_t ModelWrap::token_arg(const Napi::CallbackInfo& info) const {
@@ -72,10 +69,7 @@ int32_t ModelWrap::token_arg(const Napi::CallbackInfo& info) const {
 
 Napi::Value ModelWrap::TokenBytes(const Napi::CallbackInfo& info) {
   model(info.Env());
-  const std::string b = model_->vocab.token_bytes(token_arg(info));
-  Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), b.size());
-  if (!b.empty()) std::memcpy(out.Data(), b.data(), b.size());
-  return out;
+  return to_uint8_array(info.Env(), model_->vocab.token_bytes(token_arg(info)));
 }
 
 Napi::Value ModelWrap::TokenText(const Napi::CallbackInfo& info) {

@@ -57,4 +57,21 @@ class PromiseWorker : public Napi::AsyncWorker {
   Status status_;
 };
 
+// An async entry point: makes the worker, queues it and returns its promise. Argument errors
+// thrown while making it (throw_invalid) reject the promise like any other failure, so these
+// calls never throw synchronously.
+template <class MakeWorker>
+Napi::Value queue_promise(Napi::Env env, MakeWorker make_worker) {
+  try {
+    PromiseWorker* w = make_worker();
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  } catch (const Napi::Error& e) {
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+}
+
 }  // namespace paddock

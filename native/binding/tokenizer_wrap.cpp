@@ -29,16 +29,7 @@ class LoadTokenizerWorker : public PromiseWorker {
 
 Napi::Value LoadTokenizer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  try {
-    auto* w = new LoadTokenizerWorker(env, arg_string(info, 0, "file"));
-    Napi::Promise p = w->Promise();
-    w->Queue();
-    return p;
-  } catch (const Napi::Error& e) {
-    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-    d.Reject(e.Value());
-    return d.Promise();
-  }
+  return queue_promise(env, [&] { return new LoadTokenizerWorker(env, arg_string(info, 0, "file")); });
 }
 
 Napi::Function TokenizerWrap::Define(Napi::Env env) {
@@ -83,10 +74,7 @@ Napi::Value TokenizerWrap::Encode(const Napi::CallbackInfo& info) {
   const std::string text = arg_string(info, 0, "text");
   const bool add_bos = info.Length() > 1 && info[1].ToBoolean().Value();
   const bool parse_special = info.Length() > 2 && info[2].ToBoolean().Value();
-  std::vector<int32_t> ids = tok_->encode(text, add_bos, parse_special);
-  Napi::Int32Array out = Napi::Int32Array::New(env, ids.size());
-  if (!ids.empty()) std::memcpy(out.Data(), ids.data(), ids.size() * sizeof(int32_t));
-  return out;
+  return to_int32_array(env, tok_->encode(text, add_bos, parse_special));
 }
 
 Napi::Value TokenizerWrap::Decode(const Napi::CallbackInfo& info) {
@@ -112,10 +100,7 @@ Napi::Value TokenizerWrap::Decode(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TokenizerWrap::TokenBytes(const Napi::CallbackInfo& info) {
-  const std::string b = tok_->token_bytes(token_arg(info));
-  Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), b.size());
-  if (!b.empty()) std::memcpy(out.Data(), b.data(), b.size());
-  return out;
+  return to_uint8_array(info.Env(), tok_->token_bytes(token_arg(info)));
 }
 
 Napi::Value TokenizerWrap::TokenText(const Napi::CallbackInfo& info) {
