@@ -4,7 +4,7 @@
 // Also times the batched kernel (quant_matmul) for 4 and 8 activation rows.
 //
 // Build (not part of ctest):
-//   g++ -std=c++17 -O3 -march=x86-64-v2 native/bench/bench_quant.cpp native/src/backend/cpu/quant*.cpp -o bench_quant
+//   g++ -std=c++17 -O3 -march=x86-64-v2 native/bench/bench_quant.cpp native/src/backend/cpu/quant*.cpp native/src/backend/cpu/cpu_features.cpp -Inative/src -o bench_quant
 // Usage: bench_quant [rows cols]
 #include <chrono>
 #include <cmath>

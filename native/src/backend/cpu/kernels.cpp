@@ -1,15 +1,9 @@
 // Baseline kernels and the run-time choice of table.
 #include "backend/cpu/kernels.h"
 
-#include <cstdlib>
-#include <cstring>
-
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/ops.h"
 #include "core/dtype.h"
-
-#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-#include <intrin.h>
-#endif
 
 namespace paddock {
 
@@ -74,28 +68,9 @@ const CpuKernels& cpu_kernels_scalar() {
   return k;
 }
 
-bool cpu_has_avx2_fma_f16c() {
-#if defined(PADDOCK_HAVE_AVX2_TU) && (defined(__GNUC__) || defined(__clang__))
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-#elif defined(PADDOCK_HAVE_AVX2_TU) && defined(_MSC_VER)
-  int r[4];
-  __cpuid(r, 0);
-  if (r[0] < 7) return false;
-  __cpuid(r, 1);
-  const bool fma = (r[2] >> 12) & 1, f16c = (r[2] >> 29) & 1, osxsave = (r[2] >> 27) & 1;
-  if (!(fma && f16c && osxsave)) return false;
-  if ((_xgetbv(0) & 6) != 6) return false;  // the OS saves ymm registers
-  __cpuidex(r, 7, 0);
-  return (r[1] >> 5) & 1;
-#else
-  return false;
-#endif
-}
-
 const CpuKernels* cpu_kernels_avx2() {
 #if defined(PADDOCK_HAVE_AVX2_TU)
-  static const bool ok = cpu_has_avx2_fma_f16c();
+  static const bool ok = cpu_features().avx2;
   return ok ? &cpu_kernels_avx2_table() : nullptr;
 #else
   return nullptr;
@@ -104,8 +79,6 @@ const CpuKernels* cpu_kernels_avx2() {
 
 const CpuKernels& cpu_kernels() {
   static const CpuKernels* chosen = [] {
-    const char* env = std::getenv("PADDOCK_CPU_ISA");
-    if (env && std::strcmp(env, "scalar") == 0) return &cpu_kernels_scalar();
     const CpuKernels* avx2 = cpu_kernels_avx2();
     return avx2 ? avx2 : &cpu_kernels_scalar();
   }();

@@ -33,6 +33,4 @@ const CpuKernels& cpu_kernels();         // the best table for this CPU (chosen 
 const CpuKernels& cpu_kernels_scalar();  // the baseline table
 const CpuKernels* cpu_kernels_avx2();    // nullptr when the CPU or the build lacks AVX2+FMA+F16C
 
-bool cpu_has_avx2_fma_f16c();
-
 }  // namespace paddock

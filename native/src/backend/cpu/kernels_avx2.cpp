@@ -1,5 +1,5 @@
 // AVX2 + FMA + F16C kernels (this file alone is compiled with -mavx2 -mfma -mf16c; it is only
-// called after cpu_has_avx2_fma_f16c()). Lane layout matches kernels.cpp's baseline.
+// called after cpu_features().avx2). Lane layout matches kernels.cpp's baseline.
 #include <immintrin.h>
 
 #include "backend/cpu/kernels.h"

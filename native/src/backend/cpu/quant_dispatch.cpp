@@ -1,66 +1,16 @@
 // Run-time kernel selection. The build never assumes the build machine's CPU: the SIMD kernels
 // are compiled with per-function target attributes and only reached through these tables,
 // after cpuid (and the OS's saved-register mask, XCR0) says the instructions are usable.
-#include <cstdlib>
-#include <cstring>
-
+#include "backend/cpu/cpu_features.h"
 #include "quant.h"
 #include "quant_kernels.h"
-
-#if defined(PADDOCK_QUANT_X86) && defined(_MSC_VER)
-#include <intrin.h>
-#elif defined(PADDOCK_QUANT_X86)
-#include <cpuid.h>
-#endif
 
 namespace paddock::quant {
 
 namespace {
 
-#if defined(PADDOCK_QUANT_X86)
-void cpuid(int leaf, int sub, unsigned r[4]) {
-#if defined(_MSC_VER)
-  int v[4];
-  __cpuidex(v, leaf, sub);
-  for (int i = 0; i < 4; i++) r[i] = unsigned(v[i]);
-#else
-  __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
-#endif
-}
-
-unsigned long long xcr0() {
-#if defined(_MSC_VER)
-  return _xgetbv(0);
-#else
-  unsigned lo, hi;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return (static_cast<unsigned long long>(hi) << 32) | lo;
-#endif
-}
-
-bool cpu_has_avx2() {
-  unsigned r[4];
-  cpuid(0, 0, r);
-  if (r[0] < 7) return false;
-  cpuid(1, 0, r);
-  const unsigned ecx = r[2];
-  const bool fma = ecx & (1u << 12), osxsave = ecx & (1u << 27), avx = ecx & (1u << 28), f16c = ecx & (1u << 29);
-  if (!(fma && osxsave && avx && f16c)) return false;
-  if ((xcr0() & 0x6) != 0x6) return false;  // OS saves XMM and YMM state
-  cpuid(7, 0, r);
-  return r[1] & (1u << 5);  // EBX bit 5: AVX2
-}
-#else
-bool cpu_has_avx2() { return false; }
-#endif
-
 QuantIsa detect_best() {
-  QuantIsa best = cpu_has_avx2() ? QuantIsa::AVX2 : QuantIsa::Scalar;
-  // PADDOCK_CPU_ISA can only lower the level (debugging, A/B timing), never raise it.
-  if (const char* env = std::getenv("PADDOCK_CPU_ISA")) {
-    if (std::strcmp(env, "scalar") == 0) best = QuantIsa::Scalar;
-  }
-  return best;
+  return cpu_features().avx2 ? QuantIsa::AVX2 : QuantIsa::Scalar;
 }
 
 using QT = QuantType;
@@ -104,10 +54,9 @@ const QuantKernels* find(const QuantKernels* table, size_t count, QuantType t) {
 }  // namespace
 
 bool quant_isa_available(QuantIsa isa) {
-  static const bool has_avx2 = cpu_has_avx2();
   switch (isa) {
     case QuantIsa::Scalar: return true;
-    case QuantIsa::AVX2: return has_avx2;
+    case QuantIsa::AVX2: return cpu_features().avx2;
   }
   return false;
 }
