@@ -17,6 +17,9 @@ struct LlamaConfig {
   int64_t vocab_size = 0;
   int64_t context_length = 0;  // the context the model was trained for
   float rope_theta = 10000.0f;
+  // RoPE "linear" scaling (position interpolation): positions are divided by this factor.
+  // Llama 3.1 "llama3" scaling is per-frequency instead and travels as weights.rope_freqs.
+  float rope_linear_factor = 1.0f;
   float rms_eps = 1e-5f;
   bool tied_embeddings = true;  // classifier shares token_embd
 

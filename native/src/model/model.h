@@ -18,7 +18,7 @@ namespace paddock {
 
 class MappedFile;
 
-enum class ModelFormat { GGUF, Llama2c };
+enum class ModelFormat { GGUF, Llama2c, HF };  // HF: config.json + *.safetensors folder
 
 // A scalar metadata value (GGUF key/values; arrays are summarised as their length).
 struct MetaValue {
@@ -44,9 +44,12 @@ struct Model {
   std::string tensor_type = "none";   // the dominant weight type ("F32", "F16", ...)
 
   std::shared_ptr<MappedFile> file;   // keeps mapped tensor data alive
+  std::vector<std::shared_ptr<MappedFile>> shards;  // further mapped files (sharded safetensors)
   std::vector<Buffer> owned;          // tensors converted or copied at load
 
-  const char* format_name() const { return format == ModelFormat::GGUF ? "gguf" : "llama2c"; }
+  const char* format_name() const {
+    return format == ModelFormat::GGUF ? "gguf" : format == ModelFormat::HF ? "hf" : "llama2c";
+  }
 };
 
 // Sets parameter_count and tensor_type from the weights (the type holding most parameters).
