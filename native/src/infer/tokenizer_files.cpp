@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -15,6 +16,7 @@
 #include "infer/bpe_tiktoken_file.h"
 #include "infer/bpe_tokenizer.h"
 #include "io/gguf.h"
+#include "io/json_reader.h"
 #include "io/mapped_file.h"
 #include "io/model_loader.h"
 
@@ -74,179 +76,6 @@ struct PbReader {
 };
 
 PbReader pb(std::string_view s) { return PbReader{(const uint8_t*)s.data(), (const uint8_t*)s.data() + s.size()}; }
-
-// ---- a small JSON reader (enough for tokenizer.json) ----
-
-struct Json {
-  enum Kind { Null, Bool, Num, Str, Arr, Obj } kind = Null;
-  bool b = false;
-  double n = 0;
-  std::string s;
-  std::vector<Json> a;
-  std::vector<std::pair<std::string, Json>> o;
-
-  const Json* get(const char* key) const {
-    if (kind != Obj) return nullptr;
-    for (const auto& kv : o)
-      if (kv.first == key) return &kv.second;
-    return nullptr;
-  }
-  std::string str(const char* key, const std::string& def = "") const {
-    const Json* j = get(key);
-    return j && j->kind == Str ? j->s : def;
-  }
-};
-
-class JsonParser {
- public:
-  explicit JsonParser(std::string_view t) : t_(t) {}
-  bool parse(Json* out) {
-    if (!value(out, 0)) return false;
-    ws();
-    return i_ == t_.size();
-  }
-  size_t pos() const { return i_; }
-
- private:
-  void ws() {
-    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\n' || t_[i_] == '\r' || t_[i_] == '\t')) i_++;
-  }
-  static void put_utf8(uint32_t c, std::string* s) {
-    if (c < 0x80) {
-      *s += (char)c;
-    } else if (c < 0x800) {
-      *s += (char)(0xC0 | (c >> 6));
-      *s += (char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      *s += (char)(0xE0 | (c >> 12));
-      *s += (char)(0x80 | ((c >> 6) & 0x3F));
-      *s += (char)(0x80 | (c & 0x3F));
-    } else {
-      *s += (char)(0xF0 | (c >> 18));
-      *s += (char)(0x80 | ((c >> 12) & 0x3F));
-      *s += (char)(0x80 | ((c >> 6) & 0x3F));
-      *s += (char)(0x80 | (c & 0x3F));
-    }
-  }
-  bool hex4(uint32_t* v) {
-    if (t_.size() - i_ < 4) return false;
-    *v = 0;
-    for (int k = 0; k < 4; k++) {
-      const char c = t_[i_++];
-      *v <<= 4;
-      if (c >= '0' && c <= '9') *v |= (uint32_t)(c - '0');
-      else if (c >= 'a' && c <= 'f') *v |= (uint32_t)(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') *v |= (uint32_t)(c - 'A' + 10);
-      else return false;
-    }
-    return true;
-  }
-  bool string(std::string* s) {
-    if (i_ >= t_.size() || t_[i_] != '"') return false;
-    i_++;
-    while (i_ < t_.size()) {
-      const char c = t_[i_++];
-      if (c == '"') return true;
-      if (c != '\\') {
-        *s += c;
-        continue;
-      }
-      if (i_ >= t_.size()) return false;
-      const char e = t_[i_++];
-      switch (e) {
-        case '"': *s += '"'; break;
-        case '\\': *s += '\\'; break;
-        case '/': *s += '/'; break;
-        case 'b': *s += '\b'; break;
-        case 'f': *s += '\f'; break;
-        case 'n': *s += '\n'; break;
-        case 'r': *s += '\r'; break;
-        case 't': *s += '\t'; break;
-        case 'u': {
-          uint32_t c1;
-          if (!hex4(&c1)) return false;
-          if (c1 >= 0xD800 && c1 < 0xDC00 && t_.size() - i_ >= 6 && t_[i_] == '\\' && t_[i_ + 1] == 'u') {
-            const size_t save = i_;
-            i_ += 2;
-            uint32_t c2;
-            if (hex4(&c2) && c2 >= 0xDC00 && c2 < 0xE000) {
-              c1 = 0x10000 + ((c1 - 0xD800) << 10) + (c2 - 0xDC00);
-            } else {
-              i_ = save;
-            }
-          }
-          put_utf8(c1, s);
-          break;
-        }
-        default: return false;
-      }
-    }
-    return false;
-  }
-  bool value(Json* v, int depth) {
-    if (depth > 64) return false;
-    ws();
-    if (i_ >= t_.size()) return false;
-    const char c = t_[i_];
-    if (c == '{') {
-      v->kind = Json::Obj;
-      i_++;
-      ws();
-      if (i_ < t_.size() && t_[i_] == '}') return ++i_, true;
-      for (;;) {
-        ws();
-        std::pair<std::string, Json> kv;
-        if (!string(&kv.first)) return false;
-        ws();
-        if (i_ >= t_.size() || t_[i_++] != ':') return false;
-        if (!value(&kv.second, depth + 1)) return false;
-        v->o.push_back(std::move(kv));
-        ws();
-        if (i_ >= t_.size()) return false;
-        if (t_[i_] == ',') { i_++; continue; }
-        if (t_[i_] == '}') return ++i_, true;
-        return false;
-      }
-    }
-    if (c == '[') {
-      v->kind = Json::Arr;
-      i_++;
-      ws();
-      if (i_ < t_.size() && t_[i_] == ']') return ++i_, true;
-      for (;;) {
-        v->a.emplace_back();
-        if (!value(&v->a.back(), depth + 1)) return false;
-        ws();
-        if (i_ >= t_.size()) return false;
-        if (t_[i_] == ',') { i_++; continue; }
-        if (t_[i_] == ']') return ++i_, true;
-        return false;
-      }
-    }
-    if (c == '"') {
-      v->kind = Json::Str;
-      return string(&v->s);
-    }
-    auto word = [&](const char* w) {
-      const size_t n = std::strlen(w);
-      if (t_.substr(i_, n) != w) return false;
-      i_ += n;
-      return true;
-    };
-    if (word("true")) { v->kind = Json::Bool; v->b = true; return true; }
-    if (word("false")) { v->kind = Json::Bool; return true; }
-    if (word("null")) return true;
-    const size_t start = i_;
-    while (i_ < t_.size() && std::strchr("+-0123456789.eE", t_[i_])) i_++;
-    if (i_ == start) return false;
-    v->kind = Json::Num;
-    v->n = std::strtod(std::string(t_.substr(start, i_ - start)).c_str(), nullptr);
-    return true;
-  }
-
-  std::string_view t_;
-  size_t i_ = 0;
-};
 
 Status from_bpe_status(const BpeStatus& s, const std::string& name) {
   if (s.ok()) return Status();
@@ -372,12 +201,73 @@ Status parse_spm_model_proto(std::string_view data, const std::string& name, Voc
   return Status();
 }
 
-Status parse_hf_tokenizer_json(std::string_view data, const std::string& name, std::shared_ptr<const Tokenizer>* out) {
+// ---- special-token choices from beside the tokenizer file ----
+
+namespace {
+
+// Resolves `ov` against a vocabulary (`find` maps a token text to its id, -1 when absent) into
+// *bos / *eos / *add_bos. True when anything changed.
+template <class Find>
+bool resolve_overrides(const TokenizerOverrides& ov, Find&& find, int64_t n_vocab, int32_t* bos, int32_t* eos,
+                       bool* add_bos) {
+  const int32_t b0 = *bos, e0 = *eos;
+  const bool a0 = *add_bos;
+  auto pick = [&](int32_t id, const std::string& text, int32_t* dst) {
+    if (id >= 0 && id < n_vocab) {
+      *dst = id;
+    } else if (!text.empty()) {
+      const int32_t found = find(text);
+      if (found >= 0) *dst = found;
+    }
+  };
+  pick(ov.bos_id, ov.bos_text, bos);
+  pick(ov.eos_id, ov.eos_text, eos);
+  if (ov.add_bos >= 0) *add_bos = ov.add_bos != 0;
+  return *bos != b0 || *eos != e0 || *add_bos != a0;
+}
+
+int32_t find_piece(const std::vector<std::string>& pieces, const std::string& text) {
+  for (size_t i = 0; i < pieces.size(); i++)
+    if (pieces[i] == text) return (int32_t)i;
+  return -1;
+}
+
+// A finalized vocabulary whose ids may change: re-finalized so its tokenizer knows them.
+Status apply_overrides(const TokenizerOverrides& ov, const std::string& name, Vocab* v) {
+  auto find = [&](const std::string& t) { return find_piece(v->pieces, t); };
+  if (resolve_overrides(ov, find, v->size(), &v->bos_id, &v->eos_id, &v->add_bos)) PD_TRY(v->finalize(name));
+  return Status();
+}
+
+// A Vocab around a tokenizer that was built without one (tiktoken ranks): pieces are the
+// tokenizer's display texts, so sizes, ids and token texts agree.
+void vocab_around(std::shared_ptr<const Tokenizer> tok, const std::vector<BpeSpecialToken>& specials, Vocab* v) {
+  v->model = "gpt2";
+  v->pre = "llama-bpe";
+  v->pieces.resize((size_t)tok->n_vocab());
+  for (int32_t i = 0; i < tok->n_vocab(); i++) v->pieces[(size_t)i] = tok->token_text(i);
+  v->scores.assign(v->pieces.size(), 0.0f);
+  v->types.assign(v->pieces.size(), kTokenNormal);
+  for (const BpeSpecialToken& s : specials)
+    if (s.id >= 0 && s.id < tok->n_vocab()) v->types[(size_t)s.id] = kTokenControl;
+  v->bos_id = tok->bos_id();
+  v->eos_id = tok->eos_id();
+  v->eot_id = tok->eot_id();
+  v->unk_id = 0;
+  v->add_space_prefix = false;
+  for (int i = 0; i < 256; i++) v->byte_to_id[i] = -1;
+  v->tokenizer = std::move(tok);
+}
+
+}  // namespace
+
+Status vocab_from_hf_tokenizer_json(std::string_view data, const std::string& name, const TokenizerOverrides& ov,
+                                    Vocab* out) {
   const char* nm = name.c_str();
   Json root;
-  JsonParser parser(data);
-  if (!parser.parse(&root) || root.kind != Json::Obj) {
-    return PD_ERROR(BadModelFile, "%s: not valid JSON (near byte %zu)", nm, parser.pos());
+  size_t error_pos = 0;
+  if (!parse_json(data, &root, &error_pos) || root.kind != Json::Obj) {
+    return PD_ERROR(BadModelFile, "%s: not valid JSON (near byte %zu)", nm, error_pos);
   }
   const Json* model = root.get("model");
   if (!model || model->kind != Json::Obj) return PD_ERROR(BadModelFile, "%s: expected a \"model\" object, found none", nm);
@@ -409,6 +299,7 @@ Status parse_hf_tokenizer_json(std::string_view data, const std::string& name, s
       added.push_back({(int32_t)id->n, content});
     }
   }
+  if (tokens.empty()) return PD_ERROR(BadModelFile, "%s: the vocabulary is empty", nm);
   std::vector<std::string> merge_list;
   merge_list.reserve(merges->a.size());
   for (const Json& m : merges->a) {
@@ -420,39 +311,48 @@ Status parse_hf_tokenizer_json(std::string_view data, const std::string& name, s
       return PD_ERROR(BadModelFile, "%s: merge %zu is neither \"a b\" nor [\"a\", \"b\"]", nm, merge_list.size());
     }
   }
+  Vocab v;
+  v.pieces = std::move(tokens);
+  const std::vector<std::string>& pieces = v.pieces;
+  // One lookup table for the few names and every merge below (views into v.pieces, which no
+  // longer changes; the first id of a duplicated text wins, as in a linear search).
+  std::unordered_map<std::string_view, int32_t> id_of;
+  id_of.reserve(pieces.size());
+  for (size_t i = 0; i < pieces.size(); i++) id_of.emplace(pieces[i], (int32_t)i);
+  auto find_text = [&](std::string_view t) -> int32_t {
+    auto it = id_of.find(t);
+    return it == id_of.end() ? -1 : it->second;
+  };
   auto find = [&](std::initializer_list<const char*> names) -> int32_t {
     for (const char* n : names)
-      for (size_t i = 0; i < tokens.size(); i++)
-        if (tokens[i] == n) return (int32_t)i;
+      if (find_text(n) >= 0) return find_text(n);
     return -1;
   };
-  const Json* bf = model->get("byte_fallback");
-  const bool byte_fallback = bf && bf->kind == Json::Bool && bf->b;
+  v.types.assign(pieces.size(), kTokenNormal);
+  const bool byte_fallback = model->boolean("byte_fallback", false);
   if (byte_fallback || find({"<0x00>"}) >= 0) {
-    // Llama 2 style: "▁" for space, <0xNN> byte tokens, merges from SentencePiece scores.
-    Vocab v;
+    // Llama 2 style: "▁" for space, <0xNN> byte pieces, merges from SentencePiece scores.
     v.model = "llama";
-    v.pieces = tokens;
-    v.scores.assign(tokens.size(), -1e9f);
-    v.types.assign(tokens.size(), kTokenNormal);
-    std::unordered_map<std::string, int32_t> id_of;
-    for (size_t i = 0; i < tokens.size(); i++) id_of.emplace(tokens[i], (int32_t)i);
+    v.scores.assign(pieces.size(), -1e9f);
+    std::string joined;
     for (size_t r = 0; r < merge_list.size(); r++) {
       const std::string& m = merge_list[r];
       const size_t sp = m.find(' ');
       if (sp == std::string::npos) continue;
-      auto it = id_of.find(m.substr(0, sp) + m.substr(sp + 1));
-      if (it != id_of.end() && v.scores[(size_t)it->second] == -1e9f) v.scores[(size_t)it->second] = -(float)r;
+      joined.assign(m, 0, sp);
+      joined.append(m, sp + 1, std::string::npos);
+      const int32_t id = find_text(joined);
+      if (id >= 0 && v.scores[(size_t)id] == -1e9f) v.scores[(size_t)id] = -(float)r;
     }
-    for (size_t i = 0; i < tokens.size(); i++) {
-      const std::string& p = tokens[i];
+    for (size_t i = 0; i < pieces.size(); i++) {
+      const std::string& p = pieces[i];
       if (p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>') v.types[i] = kTokenByte;
-      if (tokens[i].empty()) v.types[i] = kTokenUnused;
+      if (pieces[i].empty()) v.types[i] = kTokenUnused;
     }
     for (const auto& a : added) v.types[(size_t)a.first] = kTokenControl;
     const std::string unk = model->str("unk_token", "<unk>");
     v.unk_id = std::max(0, find({unk.c_str()}));
-    if (v.unk_id < (int32_t)tokens.size() && tokens[(size_t)v.unk_id] == unk) v.types[(size_t)v.unk_id] = kTokenUnknown;
+    if (v.unk_id < (int32_t)pieces.size() && pieces[(size_t)v.unk_id] == unk) v.types[(size_t)v.unk_id] = kTokenUnknown;
     v.bos_id = find({"<s>", "<|begin_of_text|>"});
     v.eos_id = find({"</s>", "<|end_of_text|>"});
     if (v.bos_id < 0) v.bos_id = 1;
@@ -462,75 +362,118 @@ Status parse_hf_tokenizer_json(std::string_view data, const std::string& name, s
                          (data.find("\"Metaspace\"") != std::string_view::npos &&
                           data.find("\"prepend_scheme\":\"never\"") == std::string_view::npos &&
                           data.find("\"prepend_scheme\": \"never\"") == std::string_view::npos);
+    resolve_overrides(ov, find_text, v.size(), &v.bos_id, &v.eos_id, &v.add_bos);
     PD_TRY(v.finalize(name));
-    *out = v.tokenizer;
+    *out = std::move(v);
     return Status();
   }
-  // Byte-level BPE (Llama 3).
-  std::vector<BpeSpecialToken> specials;
-  for (const auto& a : added) specials.push_back({a.first, a.second});
-  BpeOptions opts;
-  const Json* im = model->get("ignore_merges");
-  opts.whole_piece_lookup = !im || im->kind != Json::Bool || im->b;
-  auto bpe = std::make_shared<BpeTokenizer>();
-  PD_TRY(from_bpe_status(bpe->init_from_merges(tokens, merge_list, specials, opts), name));
-  const int32_t bos = find({"<|begin_of_text|>", "<s>"}), eos = find({"<|end_of_text|>", "</s>"});
-  *out = make_bpe_tokenizer(std::move(bpe), bos, eos, -1, tokens);
+  // Byte-level BPE (Llama 3): added pieces are its special pieces.
+  v.model = "gpt2";
+  v.pre = "llama-bpe";
+  v.merges = std::move(merge_list);
+  v.scores.assign(pieces.size(), 0.0f);
+  for (const auto& a : added) v.types[(size_t)a.first] = kTokenControl;
+  for (size_t i = 0; i < pieces.size(); i++)
+    if (pieces[i].empty()) v.types[i] = kTokenUnused;
+  v.bos_id = std::max(0, find({"<|begin_of_text|>", "<s>"}));
+  v.eos_id = std::max(0, find({"<|end_of_text|>", "</s>"}));
+  v.unk_id = 0;
+  v.add_space_prefix = false;
+  resolve_overrides(ov, find_text, v.size(), &v.bos_id, &v.eos_id, &v.add_bos);
+  PD_TRY(v.finalize(name));
+  if (!model->boolean("ignore_merges", true)) {
+    // Vocab::finalize builds with whole-piece lookup on (tiktoken, Llama 3); this file says off.
+    std::vector<BpeSpecialToken> specials;
+    for (const auto& a : added) specials.push_back({a.first, a.second});
+    BpeOptions opts;
+    opts.whole_piece_lookup = false;
+    auto bpe = std::make_shared<BpeTokenizer>();
+    PD_TRY(from_bpe_status(bpe->init_from_merges(pieces, v.merges, specials, opts), name));
+    v.tokenizer = make_bpe_tokenizer(std::move(bpe), v.bos_id, v.eos_id, v.eot_id, pieces);
+  }
+  *out = std::move(v);
   return Status();
 }
 
-Status load_tokenizer_file(const std::string& path, std::shared_ptr<const Tokenizer>* out) {
+Status parse_hf_tokenizer_json(std::string_view data, const std::string& name, std::shared_ptr<const Tokenizer>* out) {
+  Vocab v;
+  PD_TRY(vocab_from_hf_tokenizer_json(data, name, TokenizerOverrides(), &v));
+  *out = v.tokenizer;
+  return Status();
+}
+
+std::string find_tokenizer_in_folder(const std::string& dir) {
+  for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
+    const std::string f = dir + "/" + name;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(std::filesystem::u8path(f), ec)) return f;
+  }
+  return std::string();
+}
+
+Status load_tokenizer_vocab(const std::string& path, const TokenizerOverrides& ov, Vocab* out) {
   const char* p = path.c_str();
   struct stat st;
   if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {  // an HF model folder
-    for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
-      const std::string f = path + "/" + name;
-      struct stat fs;
-      if (stat(f.c_str(), &fs) == 0) return load_tokenizer_file(f, out);
-    }
-    return PD_ERROR(BadModelFile, "%s: a folder without tokenizer.json or tokenizer.model", p);
+    const std::string f = find_tokenizer_in_folder(path);
+    if (f.empty()) return PD_ERROR(BadModelFile, "%s: a folder without tokenizer.json or tokenizer.model", p);
+    return load_tokenizer_vocab(f, ov, out);
   }
   std::shared_ptr<MappedFile> file;
   PD_TRY(MappedFile::open(path, &file));
   std::string_view d((const char*)file->data(), file->size());
+  Vocab v;
   if (d.size() >= 4 && d.compare(0, 4, "GGUF") == 0) {
     GgufFile g;
     PD_TRY(gguf_parse(file->data(), file->size(), path, &g));
-    Vocab v;
     PD_TRY(read_gguf_vocab(g, &v));
-    *out = v.tokenizer;
+    PD_TRY(apply_overrides(ov, path, &v));
+    *out = std::move(v);
     return Status();
   }
   size_t first = 0;
   while (first < d.size() && std::isspace((unsigned char)d[first])) first++;
-  if (first < d.size() && d[first] == '{') return parse_hf_tokenizer_json(d, path, out);
+  if (first < d.size() && d[first] == '{') return vocab_from_hf_tokenizer_json(d, path, ov, out);
   if (looks_tiktoken(d)) {
     std::vector<std::string> ranked;
     PD_TRY(from_bpe_status(bpe_parse_tiktoken(d, path, &ranked), path));
     auto bpe = std::make_shared<BpeTokenizer>();
-    PD_TRY(from_bpe_status(bpe->init_from_ranks(ranked, bpe_llama3_special_tokens((int32_t)ranked.size())), path));
-    const int32_t bos = bpe->find_special("<|begin_of_text|>"), eos = bpe->find_special("<|end_of_text|>");
-    *out = make_bpe_tokenizer(std::move(bpe), bos, eos, -1);
+    const std::vector<BpeSpecialToken> specials = bpe_llama3_special_tokens((int32_t)ranked.size());
+    PD_TRY(from_bpe_status(bpe->init_from_ranks(ranked, specials), path));
+    int32_t bos = bpe->find_special("<|begin_of_text|>"), eos = bpe->find_special("<|end_of_text|>");
+    bool add_bos = true;
+    auto find = [&](const std::string& t) { return bpe->find_special(t); };
+    resolve_overrides(ov, find, (int64_t)ranked.size() + (int64_t)specials.size(), &bos, &eos, &add_bos);
+    vocab_around(make_bpe_tokenizer(std::move(bpe), bos, eos, -1), specials, &v);
+    v.add_bos = add_bos;
+    *out = std::move(v);
     return Status();
   }
   const int64_t n_llama2c = llama2c_token_count(d);
   if (!d.empty() && d[0] == 0x0A) {
-    Vocab v;
-    Status st = parse_spm_model_proto(d, path, &v);
-    if (st.ok()) {
-      *out = v.tokenizer;
-      return st;
+    Status s = parse_spm_model_proto(d, path, &v);
+    if (s.ok()) {
+      PD_TRY(apply_overrides(ov, path, &v));
+      *out = std::move(v);
+      return s;
     }
-    if (n_llama2c <= 0) return st;
+    if (n_llama2c <= 0) return s;
   }
   if (n_llama2c > 0) {
-    Vocab v;
     PD_TRY(read_llama2c_tokenizer(path, n_llama2c, &v));
-    *out = v.tokenizer;
+    PD_TRY(apply_overrides(ov, path, &v));
+    *out = std::move(v);
     return Status();
   }
   return PD_ERROR(BadModelFile, "%s: not a tokenizer file Paddock knows (GGUF, SentencePiece or tiktoken tokenizer.model, "
                   "tokenizer.json, llama2.c tokenizer.bin)", p);
+}
+
+Status load_tokenizer_file(const std::string& path, std::shared_ptr<const Tokenizer>* out) {
+  Vocab v;
+  PD_TRY(load_tokenizer_vocab(path, TokenizerOverrides(), &v));
+  *out = v.tokenizer;
+  return Status();
 }
 
 }  // namespace paddock

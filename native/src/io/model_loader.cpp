@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "io/gguf.h"
+#include "io/hf_checkpoint.h"
 #include "io/mapped_file.h"
 
 namespace paddock {
@@ -15,6 +16,13 @@ std::string file_stem(const std::string& path) {
 }
 
 Status load_model(const std::string& path, const LoadOptions& opts, std::shared_ptr<Model>* out) {
+  if (is_directory(path)) {  // an HF checkpoint folder
+    auto m = std::make_shared<Model>();
+    m->path = path;
+    PD_TRY(load_hf_checkpoint(path, opts, m.get()));
+    *out = std::move(m);
+    return Status();
+  }
   std::shared_ptr<MappedFile> file;
   PD_TRY(MappedFile::open(path, &file));
   auto m = std::make_shared<Model>();

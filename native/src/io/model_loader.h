@@ -1,4 +1,5 @@
-// Opens a model file of any supported format (detected from its first bytes): GGUF (llama
+// Opens a model of any supported format: a folder is an HF checkpoint (config.json +
+// safetensors, io/hf_checkpoint.h); a file is detected from its first bytes: GGUF (llama
 // architecture) or a llama2.c checkpoint (legacy or version 1, with its tokenizer.bin).
 #pragma once
 
@@ -13,7 +14,9 @@ namespace paddock {
 class MappedFile;
 
 struct LoadOptions {
-  std::string tokenizer_path;  // llama2.c tokenizer.bin (required to load a llama2.c model)
+  // llama2.c tokenizer.bin (required to load a llama2.c model); for an HF folder, a tokenizer
+  // file used instead of the folder's own.
+  std::string tokenizer_path;
   // Header, hyperparameters and tensor table only, for readModelInfo: tensor types this build
   // cannot run are reported rather than refused, and nothing is copied or converted.
   bool info_only = false;
