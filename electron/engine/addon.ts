@@ -3,7 +3,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 
-export type NativeModelFormat = 'gguf' | 'llama2c';
+export type NativeModelFormat = 'gguf' | 'llama2c' | 'hf';
 
 export interface NativeModelInfo {
   format: NativeModelFormat;
@@ -41,6 +41,11 @@ export interface NativeContext {
   decode(tokens: Int32Array): Promise<Float32Array>;
   /** Drops KV entries from `position` on, so a shared prefix is kept. */
   truncate(position: number): void;
+  /**
+   * Context shift: drops positions [keep, keep + discard) from the KV cache and slides the rest
+   * down (RoPE re-applied), so generation continues in a full context. Optional: feature-detect it.
+   */
+  shift?(keep: number, discard: number): void;
   dispose(): void;
 }
 
@@ -54,7 +59,7 @@ export interface NativeModel {
   tokenText(id: number): string;
   /** True for tokens that end generation (EOS, <|eot_id|>, <|eom_id|>). */
   isEog(id: number): boolean;
-  createContext(options?: { contextLength?: number; threads?: number }): NativeContext;
+  createContext(options?: { contextLength?: number; threads?: number; kvCacheType?: 'f16' | 'f32' }): NativeContext;
   dispose(): void;
 }
 
@@ -74,9 +79,28 @@ export interface NativeTokenizer {
   isEog(id: number): boolean;
 }
 
+export interface NativeSamplerOptions {
+  temperature: number;
+  topP: number;
+  topK: number;
+  seed: number;
+  /** 0 = off. */
+  minP?: number;
+  /** 1 = off; llama.cpp semantics (positive logits divided, negative multiplied). */
+  repeatPenalty?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** The penalty window over accepted tokens (default 64; 0 = penalties off). */
+  penaltyLastN?: number;
+  /** [tokenId, bias] pairs added to the logits; -Infinity bans. */
+  logitBias?: [number, number][];
+}
+
 export interface NativeSampler {
-  /** Picks the next token from logits: greedy at temperature 0, else top-k, top-p, temperature. */
+  /** Picks the next token: logit bias and penalties, then greedy at temperature 0, else top-k, softmax(T), top-p, min-p. Does not record the pick. */
   sample(logits: Float32Array): number;
+  /** Records a token (prompt or sampled) in the penalty window. */
+  accept(token: number): void;
 }
 
 export interface NativeBackend {
@@ -92,7 +116,7 @@ export interface Addon {
   loadModel(file: string, options?: { tokenizerPath?: string }): Promise<NativeModel>;
   /** Opens a tokenizer file (format detected from its content); GGUF weights are neither read nor checked. */
   loadTokenizer(file: string): Promise<NativeTokenizer>;
-  createSampler(options: { temperature: number; topP: number; topK: number; seed: number }): NativeSampler;
+  createSampler(options: NativeSamplerOptions): NativeSampler;
   /** Writes a loaded model (weights + vocabulary + hyperparameters) as a GGUF file. */
   writeGguf(model: NativeModel, outFile: string, options: { type: 'f32' | 'f16' }): Promise<void>;
   /**

@@ -3,6 +3,7 @@
 import type { EngineMethods, EngineToHost, GenerateParams, HostToEngine } from '../shared/engine-protocol';
 import { loadAddon } from './addon';
 import { generate } from './generate';
+import { tokenizePrompt } from './prompt-tokens';
 import { connectToHost } from './host-port';
 import { ModelSlot } from './model-slot';
 
@@ -22,13 +23,31 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
 
 async function runGenerate(p: GenerateParams) {
   if (stopRequested.delete(p.jobId)) {
-    return { text: '', stats: { promptTokens: 0, completionTokens: 0, timeToFirstTokenMs: 0, tokensPerSecond: 0, seed: p.settings.seed, stopReason: 'user_stop' as const } };
+    return {
+      text: '',
+      stats: {
+        promptTokens: 0, completionTokens: 0, timeToFirstTokenMs: 0, tokensPerSecond: 0, seed: p.settings.seed, stopReason: 'user_stop' as const,
+        contextPolicy: p.settings.contextPolicy ?? 'truncate', truncatedTokens: 0, contextShifts: 0, shiftedTokens: 0,
+      },
+    };
   }
   const { model, cache } = await slot.acquire(p.modelPath, p.tokenizerPath, p.contextLength, p.threads);
-  const tokens = model.tokenize(p.prompt, true);
+  const { tokens, ...layout } = p.parts
+    ? tokenizePrompt(
+        {
+          bosId: model.info.bosId,
+          eosId: model.info.eosId,
+          encode: (text, special) => model.tokenize(text, false, special),
+          tokenBytes: (id) => model.tokenBytes(id),
+          tokenText: (id) => model.tokenText(id),
+        },
+        p.parts,
+      )
+    : { tokens: model.tokenize(p.prompt, true), keep: 1, turnStarts: [] };
   try {
     return await generate(addon, model, cache, tokens, {
       settings: p.settings,
+      layout,
       stepDelayMs,
       shouldStop: () => stopRequested.has(p.jobId),
       onText: (text) => port.send({ type: 'token', jobId: p.jobId, text }),

@@ -11,6 +11,29 @@ const samplingFields = {
   /** null: a fresh random seed per reply (the seed actually used is stored on the message). */
   seed: z.number().int().min(0).max(2 ** 32 - 1).nullable(),
   stop: z.array(z.string().min(1)),
+  /** Drop tokens less likely than minP times the most likely one (0 = off). */
+  minP: z.number().min(0).max(1),
+  /** llama.cpp semantics over the last penaltyLastN tokens: positive logits divided, negative multiplied (1 = off). */
+  repeatPenalty: z.number().gt(0).max(10),
+  /** OpenAI semantics over the same window: logit -= count * frequencyPenalty + (count > 0) * presencePenalty. */
+  frequencyPenalty: z.number().min(-2).max(2),
+  presencePenalty: z.number().min(-2).max(2),
+  penaltyLastN: z.number().int().min(0).max(4096),
+  /**
+   * Added to a token's logit; 'ban' removes it. `token` is what the user wrote: a token id
+   * ("128009") or a text resolved with the model's tokenizer (every token of it gets the bias).
+   */
+  logitBias: z.array(z.object({ token: z.string().min(1), bias: z.union([z.number().min(-100).max(100), z.literal('ban')]) })),
+  /** KV cache size in tokens; null = the model's own context length (capped by the engine). */
+  contextLength: z.number().int().min(16).max(1 << 20).nullable(),
+  /** Compute threads; null = the engine's choice (all cores). */
+  threads: z.number().int().min(1).max(256).nullable(),
+  /**
+   * When the context is full: 'truncate' drops the oldest turns before a reply (the system
+   * prompt stays); 'shift' also keeps generating when the KV cache fills mid-reply by discarding
+   * the oldest half of the tokens after the kept prefix.
+   */
+  contextPolicy: z.enum(['truncate', 'shift']),
 };
 
 export const SamplingSettings = z.object({
@@ -20,13 +43,38 @@ export const SamplingSettings = z.object({
   maxTokens: samplingFields.maxTokens.default(256),
   seed: samplingFields.seed.default(null),
   stop: samplingFields.stop.default([]),
+  minP: samplingFields.minP.default(0),
+  repeatPenalty: samplingFields.repeatPenalty.default(1),
+  frequencyPenalty: samplingFields.frequencyPenalty.default(0),
+  presencePenalty: samplingFields.presencePenalty.default(0),
+  penaltyLastN: samplingFields.penaltyLastN.default(64),
+  logitBias: samplingFields.logitBias.default([]),
+  contextLength: samplingFields.contextLength.default(null),
+  threads: samplingFields.threads.default(null),
+  contextPolicy: samplingFields.contextPolicy.default('truncate'),
 });
 /** A change to some settings: no defaults, so fields left out keep their stored values. */
 export const SamplingSettingsPatch = z.object(samplingFields).partial();
 export type SamplingSettings = z.output<typeof SamplingSettings>;
+export type LogitBiasEntry = SamplingSettings['logitBias'][number];
+export type ContextPolicy = SamplingSettings['contextPolicy'];
 export const defaultSamplingSettings = (): SamplingSettings => SamplingSettings.parse({});
 
-export const ModelFormat = z.enum(['gguf', 'llama2c']);
+/** hf: a Hugging Face folder (config.json + *.safetensors + tokenizer.json / tokenizer.model). */
+export const ModelFormat = z.enum(['gguf', 'llama2c', 'hf']);
+
+/** The chat template a model gets, for the Models view ("the UI says which template is in use"). */
+export const ChatTemplateInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** True when the template is the model file's own tokenizer.chat_template. */
+  fromModelFile: z.boolean(),
+  /** The Jinja source when the model file has one, else null (built-in templates are code). */
+  source: z.string().nullable(),
+  /** A short sample conversation rendered with it, so any template can be looked at. */
+  example: z.string(),
+});
+export type ChatTemplateInfo = z.output<typeof ChatTemplateInfo>;
 
 export const ModelRecord = z.object({
   id: z.string(),
@@ -49,6 +97,8 @@ export const ModelRecord = z.object({
   addedAt: z.string(),
   /** What the file itself says (GGUF key/values, llama2.c header), scalars only. */
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** Derived when listed (not stored): the template chats with this model use. */
+  chatTemplate: ChatTemplateInfo,
 });
 export type ModelRecord = z.output<typeof ModelRecord>;
 
@@ -62,6 +112,13 @@ export const GenerationStats = z.object({
   tokensPerSecond: z.number(),
   seed: z.number().int(),
   stopReason: z.enum(['eos', 'max_tokens', 'stop_string', 'user_stop', 'context_full', 'error']),
+  /** The policy in force for this reply. */
+  contextPolicy: z.enum(['truncate', 'shift']).default('truncate'),
+  /** Prompt tokens left out because the conversation did not fit (truncate policy). */
+  truncatedTokens: z.number().int().default(0),
+  /** Times the KV cache was shifted mid-reply (shift policy), and the tokens it discarded. */
+  contextShifts: z.number().int().default(0),
+  shiftedTokens: z.number().int().default(0),
 });
 export type GenerationStats = z.output<typeof GenerationStats>;
 

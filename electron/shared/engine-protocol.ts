@@ -1,6 +1,6 @@
 // Messages between the app host and the engine process (internal to the host side: the renderer
 // never sees them). One request in flight per id; generation streams `token` messages by job.
-import type { GenerationStats } from './contract';
+import type { ContextPolicy, GenerationStats, LogitBiasEntry } from './contract';
 import type { NativeModelInfo } from '../engine/addon';
 
 export interface GenerationSettings {
@@ -11,14 +11,40 @@ export interface GenerationSettings {
   /** The seed to use; the host draws one when the user asked for random. */
   seed: number;
   stop: string[];
+  // Optional so callers that predate them (the CLI) keep working; the engine's defaults are "off".
+  minP?: number;
+  repeatPenalty?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** Penalty window in tokens (default 64). */
+  penaltyLastN?: number;
+  /** Resolved to token ids by the engine with the model's tokenizer. */
+  logitBias?: LogitBiasEntry[];
+  /** Default 'truncate'. */
+  contextPolicy?: ContextPolicy;
 }
+
+/**
+ * A rendered chat prompt, split so special tokens are parsed only where the template wrote them:
+ * `template` text may hold control-token texts (<|eot_id|>, <s>), `content` is a message's text
+ * and is never parsed for them, `bos` / `eos` stand for the model's own tokens (what the template
+ * printed for bos_token / eos_token). `message` numbers the content parts' messages (0-based) and
+ * `role` says whose they are, so the engine can drop whole old turns when the prompt is too long.
+ */
+export type PromptPart =
+  | { kind: 'template'; text: string }
+  | { kind: 'content'; text: string; message: number; role: 'system' | 'user' | 'assistant' }
+  | { kind: 'bos' }
+  | { kind: 'eos' };
 
 export interface GenerateParams {
   jobId: string;
   modelPath: string;
   tokenizerPath: string | null;
-  /** Fully templated prompt text; BOS is added by the engine. */
+  /** Fully templated prompt text (bos/eos printed as nothing); BOS is added by the engine. */
   prompt: string;
+  /** The same prompt split for special-token parsing; when given, the engine tokenizes these instead of `prompt`. */
+  parts?: PromptPart[];
   settings: GenerationSettings;
   contextLength?: number;
   threads?: number;

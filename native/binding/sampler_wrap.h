@@ -1,4 +1,5 @@
-// NativeSampler: greedy / top-k / top-p / temperature sampling with its own RNG state.
+// NativeSampler: logit bias, penalties over accepted tokens, greedy / top-k / top-p / min-p /
+// temperature sampling with its own RNG state.
 #pragma once
 
 #include <napi.h>
@@ -14,6 +15,7 @@ class SamplerWrap : public Napi::ObjectWrap<SamplerWrap> {
 
  private:
   Napi::Value Sample(const Napi::CallbackInfo& info);
+  Napi::Value Accept(const Napi::CallbackInfo& info);  // accept(token): into the penalty window
   Sampler sampler_;
 };
 

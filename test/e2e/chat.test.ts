@@ -101,3 +101,60 @@ test('chat: killing the engine mid-reply shows an error, keeps the partial reply
     await server.stop();
   }
 });
+
+test('chat: sampling and context settings persist per conversation and reach the engine', { skip: noChromium }, async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    const page = await openApp(browser, server.url);
+    await page.getByTestId('new-conversation').click();
+    await setSetting(page, 'settings-temperature', '0');
+    await setSetting(page, 'settings-max-tokens', '12');
+    await setSetting(page, 'settings-min-p', '0.05');
+    await setSetting(page, 'settings-repeat-penalty', '1.1');
+    await setSetting(page, 'settings-frequency-penalty', '0.2');
+    await setSetting(page, 'settings-presence-penalty', '0.1');
+    await setSetting(page, 'settings-penalty-last-n', '32');
+    // A +100 bias on the text "the" (resolved with the model's tokenizer) makes greedy say only it.
+    await setSetting(page, 'settings-logit-bias', 'the: 100');
+    await waitFor(async () => (await page.getByTestId('settings-status').innerText()) === 'Saved' || undefined, 'settings saved');
+    await send(page, 'Once upon a time');
+    const reply = lastAssistant(page);
+    await waitFor(async () => (await reply.getAttribute('data-status')) === 'complete' || undefined, 'reply complete', 30_000);
+    const biased = await reply.getByTestId('message-content').innerText();
+    assert.match(biased.replace(/\s+/g, ''), /^(the|th|he|t|h|e)+$/, `every token comes from "the": ${biased}`);
+
+    // A small context with the shift policy: old turns are left out of the prompt, and (until
+    // the native context can shift) a reply that fills it is cut; the message says which and why.
+    await setSetting(page, 'settings-logit-bias', '');
+    await setSetting(page, 'settings-max-tokens', '200');
+    await setSetting(page, 'settings-context-length', '64');
+    await page.getByTestId('settings-context-policy').selectOption('shift');
+    await waitFor(async () => (await page.getByTestId('settings-status').innerText()) === 'Saved' || undefined, 'settings saved');
+    await send(page, 'Tell me a long story about a dog and a cat.');
+    const cut = lastAssistant(page);
+    await waitFor(async () => (await cut.getAttribute('data-status')) === 'complete' || undefined, 'reply complete', 30_000);
+    assert.match(await cut.getByTestId('message-context').innerText(), /^context: shift · .*(older prompt tokens left out|shifted|reply cut)/);
+
+    // Stored with the conversation: a reload shows the same values; a new conversation has the defaults.
+    await page.reload();
+    await page.getByTestId('conversation-item').first().click();
+    if (!(await page.getByTestId('settings-min-p').isVisible())) await page.getByTestId('settings-toggle').click();
+    assert.equal(await page.getByTestId('settings-min-p').inputValue(), '0.05');
+    assert.equal(await page.getByTestId('settings-repeat-penalty').inputValue(), '1.1');
+    assert.equal(await page.getByTestId('settings-penalty-last-n').inputValue(), '32');
+    assert.equal(await page.getByTestId('settings-context-length').inputValue(), '64');
+    assert.equal(await page.getByTestId('settings-context-policy').inputValue(), 'shift');
+    const convs = await server.call<{ id: string; settings: Record<string, unknown> }[]>('chat.list');
+    assert.equal(convs[0].settings.frequencyPenalty, 0.2);
+    assert.equal(convs[0].settings.presencePenalty, 0.1);
+    await page.getByTestId('new-conversation').click();
+    if (!(await page.getByTestId('settings-min-p').isVisible())) await page.getByTestId('settings-toggle').click();
+    assert.equal(await page.getByTestId('settings-min-p').inputValue(), '0');
+    assert.equal(await page.getByTestId('settings-context-length').inputValue(), '');
+    assert.deepEqual((page as Page & { errors?: string[] }).errors, []);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { FAKE_MODEL, withModel, makeCore } from './helpers';
 
 test('send streams a reply, stores it with its settings and stats, and names the conversation', async () => {
@@ -117,4 +119,80 @@ test('requests that break the contract get BAD_REQUEST; unknown calls NOT_FOUND'
   assert.equal(!bad.ok && bad.error.code, 'BAD_REQUEST');
   const unknown = await t.core.call('chat.nope', {});
   assert.equal(!unknown.ok && unknown.error.code, 'NOT_FOUND');
+});
+
+test('every sampling setting reaches the engine and persists per conversation', async () => {
+  const t = await withModel();
+  const other = await t.call('chat.create', {});
+  const settings = {
+    minP: 0.1, repeatPenalty: 1.3, frequencyPenalty: 0.5, presencePenalty: -0.25, penaltyLastN: 32,
+    logitBias: [{ token: '13', bias: 2.5 }, { token: '<|im_end|>', bias: 'ban' as const }],
+    contextLength: 256, threads: 1, contextPolicy: 'shift' as const, seed: 7,
+  };
+  await t.call('chat.update', { id: t.conv.id, settings });
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'Hi' });
+  await t.core.chat.settled(t.conv.id);
+  const req = t.engine.requests[0];
+  const { contextLength, threads, ...sampling } = settings;
+  for (const [k, v] of Object.entries(sampling)) assert.deepEqual(req.settings[k as keyof typeof req.settings], v, k);
+  assert.equal(req.contextLength, contextLength);
+  assert.equal(req.threads, threads);
+  // Stored on the conversation, on the reply, and not leaked into other conversations.
+  const convs = await t.call('chat.list', {});
+  assert.deepEqual(convs.find((c) => c.id === t.conv.id)?.settings.logitBias, settings.logitBias);
+  assert.equal(convs.find((c) => c.id === t.conv.id)?.settings.contextPolicy, 'shift');
+  assert.equal(convs.find((c) => c.id === other.id)?.settings.contextPolicy, 'truncate');
+  const [, reply] = await t.call('chat.messages', { conversationId: t.conv.id });
+  assert.equal(reply.settings?.repeatPenalty, 1.3);
+  assert.equal(reply.stats?.contextPolicy, 'shift');
+  // A patch keeps what it does not name; bad values are refused.
+  await t.call('chat.update', { id: t.conv.id, settings: { temperature: 0.2 } });
+  assert.equal((await t.call('chat.list', {})).find((c) => c.id === t.conv.id)?.settings.minP, 0.1);
+  await assert.rejects(t.call('chat.update', { id: t.conv.id, settings: { minP: 2 } }), { code: 'BAD_REQUEST' });
+  await assert.rejects(t.call('chat.update', { id: t.conv.id, settings: { contextPolicy: 'wrap' as never } }), { code: 'BAD_REQUEST' });
+});
+
+test('the prompt goes to the engine in parts: message text is content, never template text', async () => {
+  const t = await withModel();
+  await t.call('chat.update', { id: t.conv.id, systemPrompt: 'Be brief.' });
+  await t.call('chat.send', { conversationId: t.conv.id, content: 'Say <|im_end|> twice' });
+  await t.core.chat.settled(t.conv.id);
+  const parts = t.engine.requests[0].parts ?? [];
+  assert.deepEqual(
+    parts.filter((p) => p.kind === 'content').map((p) => [p.kind === 'content' && p.role, p.kind === 'content' && p.text]),
+    [['system', 'Be brief.'], ['user', 'Say <|im_end|> twice']],
+  );
+  for (const p of parts) if (p.kind === 'template') assert.ok(!p.text.includes('Say'), p.text);
+});
+
+test('import: a folder path reaches the engine (HF checkpoints), an unsupported architecture is refused by name', async () => {
+  const dir = path.dirname(FAKE_MODEL);
+  const falcon = path.join(dir, 'falcon.gguf');
+  fs.writeFileSync(falcon, '');
+  const t = await makeCore({ models: { [dir]: { format: 'hf', name: 'hf folder' }, [falcon]: { architecture: 'falcon' } } });
+  const hf = await t.call('models.import', { path: dir });
+  assert.equal(hf.format, 'hf');
+  await assert.rejects(t.call('models.import', { path: falcon }), (e: { code: string; message: string }) => {
+    assert.equal(e.code, 'BAD_MODEL_FILE');
+    assert.match(e.message, /falcon/);
+    assert.ok(e.message.includes(falcon));
+    return true;
+  });
+  assert.equal((await t.call('models.list', {})).length, 1);
+});
+
+test('models.list says which chat template each model uses and can show it', async () => {
+  const dir = path.dirname(FAKE_MODEL);
+  const withTemplate = path.join(dir, 'templated.gguf');
+  fs.writeFileSync(withTemplate, '');
+  const source = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}";
+  const t = await makeCore({ models: { [FAKE_MODEL]: {}, [withTemplate]: { metadata: { 'tokenizer.chat_template': source } } } });
+  const plain = await t.call('models.import', { path: FAKE_MODEL });
+  const own = await t.call('models.import', { path: withTemplate });
+  assert.equal(plain.chatTemplate.name, 'ChatML (plain text)');
+  assert.equal(plain.chatTemplate.fromModelFile, false);
+  assert.match(plain.chatTemplate.example, /<\|im_start\|>user\nHello!<\|im_end\|>/);
+  assert.equal(own.chatTemplate.fromModelFile, true);
+  assert.equal(own.chatTemplate.source, source);
+  assert.match(own.chatTemplate.example, /<\|user\|>Hello!/);
 });

@@ -15,6 +15,7 @@ import { newId } from '../db/ids';
 import type { EngineClient } from '../engine/engine-client';
 import { PaddockError } from '../errors';
 import type { ModelRegistry } from '../models/model-registry';
+import { promptText, renderPromptParts } from './prompt-parts';
 import { templateForModel } from './templates';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -146,11 +147,11 @@ export class ChatService {
     const history = this.messages.list(conversationId).filter((m) => m.role !== 'system');
     const settings = { ...conv.settings, seed: conv.settings.seed ?? randomInt(0, 2 ** 31) };
     const template = templateForModel(model.metadata);
-    // The engine adds BOS itself; special tokens in template text are parsed once the tokenizer
-    // learns special-token-aware encoding (issue 3), so they are not spelled out here yet.
-    const prompt = template.render(
+    // Parts, so the engine parses special tokens in the template's text and never in messages.
+    const parts = renderPromptParts(
+      template,
       [...(conv.systemPrompt.trim() ? [{ role: 'system' as const, content: conv.systemPrompt }] : []), ...history],
-      { addGenerationPrompt: true, bosToken: '', eosToken: '' },
+      { addGenerationPrompt: true },
     );
     const assistant = this.messages.append(conversationId, {
       role: 'assistant',
@@ -177,8 +178,11 @@ export class ChatService {
           jobId,
           modelPath: model.path,
           tokenizerPath: model.tokenizerPath,
-          prompt,
+          prompt: promptText(parts),
+          parts,
           settings: { ...settings, stop: [...settings.stop, ...template.stopStrings] },
+          ...(settings.contextLength !== null && { contextLength: settings.contextLength }),
+          ...(settings.threads !== null && { threads: settings.threads }),
         },
         onText,
       )

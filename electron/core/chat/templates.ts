@@ -1,6 +1,8 @@
 // Chat templates: the model's own Jinja template (GGUF `tokenizer.chat_template`, rendered with
 // @huggingface/jinja), built-in Llama 2 and Llama 3 templates, and plain-text ChatML as the fallback.
 
+import type { ChatTemplateInfo } from '../../shared/contract';
+
 // The package is ESM with a CommonJS build; TypeScript's Node16 mode only sees its ESM typings.
 const { Template } = require('@huggingface/jinja') as typeof import('@huggingface/jinja', { with: { 'resolution-mode': 'require' } });
 
@@ -111,4 +113,31 @@ export function templateForModel(metadata: Record<string, unknown>): ChatTemplat
     }
   }
   return chatml;
+}
+
+const EXAMPLE: TemplateMessage[] = [
+  { role: 'system', content: 'You are a helpful assistant.' },
+  { role: 'user', content: 'Hello!' },
+  { role: 'assistant', content: 'Hi! How can I help?' },
+  { role: 'user', content: 'Tell me a joke.' },
+];
+
+/** What the Models view shows about a model's template: its name, where it comes from, its source and a sample. */
+export function templateInfo(metadata: Record<string, unknown>): ChatTemplateInfo {
+  const template = templateForModel(metadata);
+  const source = metadata['tokenizer.chat_template'];
+  const fromModelFile = template.id === 'jinja';
+  let example: string;
+  try {
+    example = template.render(EXAMPLE, { addGenerationPrompt: true, bosToken: '<bos>', eosToken: '<eos>', dateString: '26 Jul 2024' });
+  } catch (err) {
+    example = `(the template failed on a sample conversation: ${(err as Error).message})`;
+  }
+  return {
+    id: template.id,
+    name: fromModelFile ? 'From the model file' : template.name,
+    fromModelFile,
+    source: fromModelFile && typeof source === 'string' ? source : null,
+    example,
+  };
 }

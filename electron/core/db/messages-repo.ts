@@ -1,5 +1,5 @@
 // Messages of a conversation, in order; assistant replies carry their settings and timing.
-import type { GenerationStats, Message, SamplingSettings } from '../../shared/contract';
+import { GenerationStats, SamplingSettings, type Message } from '../../shared/contract';
 import type { Db } from './connection';
 import { newId, nowIso } from './ids';
 
@@ -26,8 +26,9 @@ const fromRow = (r: MessageRow): Message => ({
   status: r.status,
   error: r.error,
   modelId: r.model_id,
-  settings: r.settings_json ? JSON.parse(r.settings_json) : null,
-  stats: r.stats_json ? JSON.parse(r.stats_json) : null,
+  // Parsed through the schemas so rows written before a field existed get its default.
+  settings: r.settings_json ? SamplingSettings.parse(JSON.parse(r.settings_json)) : null,
+  stats: r.stats_json ? GenerationStats.parse(JSON.parse(r.stats_json)) : null,
   createdAt: r.created_at,
 });
 

@@ -1,5 +1,8 @@
 // Stored model records: what the registry knows about each model file.
 import type { ModelRecord } from '../../shared/contract';
+
+/** What is stored; the chat template is derived from the metadata when listed. */
+export type StoredModel = Omit<ModelRecord, 'chatTemplate'>;
 import type { Db } from './connection';
 
 interface ModelRow {
@@ -23,7 +26,7 @@ interface ModelRow {
   added_at: string;
 }
 
-const fromRow = (r: ModelRow): ModelRecord => ({
+const fromRow = (r: ModelRow): StoredModel => ({
   id: r.id,
   name: r.name,
   path: r.path,
@@ -47,23 +50,23 @@ const fromRow = (r: ModelRow): ModelRecord => ({
 export class ModelsRepo {
   constructor(private readonly db: Db) {}
 
-  list(): ModelRecord[] {
+  list(): StoredModel[] {
     const rows = this.db.prepare('SELECT * FROM models ORDER BY bundled DESC, added_at').all() as ModelRow[];
     return rows.map(fromRow);
   }
 
-  get(id: string): ModelRecord | undefined {
+  get(id: string): StoredModel | undefined {
     const row = this.db.prepare('SELECT * FROM models WHERE id = ?').get(id) as ModelRow | undefined;
     return row && fromRow(row);
   }
 
-  findByPath(path: string): ModelRecord | undefined {
+  findByPath(path: string): StoredModel | undefined {
     const row = this.db.prepare('SELECT * FROM models WHERE path = ?').get(path) as ModelRow | undefined;
     return row && fromRow(row);
   }
 
   /** Inserts, or refreshes the record of the same path (re-import after the file changed). */
-  upsert(m: ModelRecord): ModelRecord {
+  upsert(m: StoredModel): StoredModel {
     this.db
       .prepare(
         `INSERT INTO models (id, name, path, tokenizer_path, format, architecture, parameter_count, tensor_type,

@@ -66,7 +66,10 @@ export class FakeEngine implements EngineClient {
   private result(text: string, n: number, p: GenerateParams, stopReason: GenerateResult['stats']['stopReason']): GenerateResult {
     return {
       text,
-      stats: { promptTokens: p.prompt.length, completionTokens: n, timeToFirstTokenMs: 1, tokensPerSecond: 100, seed: p.settings.seed, stopReason },
+      stats: {
+        promptTokens: p.prompt.length, completionTokens: n, timeToFirstTokenMs: 1, tokensPerSecond: 100, seed: p.settings.seed, stopReason,
+        contextPolicy: p.settings.contextPolicy ?? 'truncate', truncatedTokens: 0, contextShifts: 0, shiftedTokens: 0,
+      },
     };
   }
 }

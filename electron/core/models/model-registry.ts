@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelRecord } from '../../shared/contract';
 import type { NativeModelInfo } from '../../engine/addon';
-import type { ModelsRepo } from '../db/models-repo';
+import type { ModelsRepo, StoredModel } from '../db/models-repo';
+import { templateInfo } from '../chat/templates';
 import { newId, nowIso } from '../db/ids';
 import type { EngineClient } from '../engine/engine-client';
 import { PaddockError } from '../errors';
@@ -16,37 +17,44 @@ export class ModelRegistry {
   ) {}
 
   list(): ModelRecord[] {
-    return this.repo.list();
+    return this.repo.list().map(withTemplate);
   }
 
   get(id: string): ModelRecord {
     const m = this.repo.get(id);
     if (!m) throw new PaddockError('NOT_FOUND', `No model with id ${id}.`);
-    return m;
+    return withTemplate(m);
   }
 
   /** The model a conversation without its own choice uses: the first one (the bundled model). */
   defaultModel(): ModelRecord | undefined {
-    return this.repo.list()[0];
+    const m = this.repo.list()[0];
+    return m && withTemplate(m);
   }
 
   /** Reads and validates the file in the engine first: a bad file is refused and nothing is stored. */
   async import(file: string, tokenizerPath?: string, bundled = false): Promise<ModelRecord> {
     const abs = path.resolve(file);
     const tok = tokenizerPath ? path.resolve(tokenizerPath) : undefined;
-    for (const f of [abs, tok]) {
-      if (f && !fs.existsSync(f)) throw new PaddockError('BAD_MODEL_FILE', `${f}: file not found.`);
-      if (f && fs.statSync(f).isDirectory()) throw new PaddockError('BAD_MODEL_FILE', `${f}: is a folder, expected a model file (.gguf or llama2.c .bin).`);
-    }
+    // A model may be a folder (Hugging Face: config.json + safetensors); the engine decides what it is.
+    if (!fs.existsSync(abs)) throw new PaddockError('BAD_MODEL_FILE', `${abs}: file not found.`);
+    if (tok && !fs.existsSync(tok)) throw new PaddockError('BAD_MODEL_FILE', `${tok}: file not found.`);
+    if (tok && fs.statSync(tok).isDirectory()) throw new PaddockError('BAD_MODEL_FILE', `${tok}: is a folder, expected a tokenizer file.`);
     const info = await this.engine.readModelInfo(abs, tok);
-    return this.repo.upsert(toRecord(abs, tok ?? null, info, bundled));
+    if (!SUPPORTED_ARCHITECTURES.includes(info.architecture)) {
+      throw new PaddockError(
+        'BAD_MODEL_FILE',
+        `${abs}: architecture "${info.architecture}" is not supported; Paddock runs ${SUPPORTED_ARCHITECTURES.join(', ')} models (Llama 1/2/3, Mistral- and SmolLM-style).`,
+      );
+    }
+    return withTemplate(this.repo.upsert(toRecord(abs, tok ?? null, info, bundled)));
   }
 
   /** Registers the bundled model on first start (or after its file moved with an app update). */
   async ensureBundled(file: string): Promise<ModelRecord | undefined> {
     if (!fs.existsSync(file)) return undefined;
     const existing = this.repo.findByPath(path.resolve(file));
-    if (existing) return existing;
+    if (existing) return withTemplate(existing);
     return this.import(file, undefined, true);
   }
 
@@ -57,7 +65,12 @@ export class ModelRegistry {
   }
 }
 
-function toRecord(file: string, tokenizerPath: string | null, info: NativeModelInfo, bundled: boolean): ModelRecord {
+/** The architectures the engine runs (GGUF general.architecture; HF and llama2.c map to "llama"). */
+const SUPPORTED_ARCHITECTURES = ['llama'];
+
+const withTemplate = (m: StoredModel): ModelRecord => ({ ...m, chatTemplate: templateInfo(m.metadata) });
+
+function toRecord(file: string, tokenizerPath: string | null, info: NativeModelInfo, bundled: boolean): StoredModel {
   const fromFile = typeof info.metadata['general.name'] === 'string' ? String(info.metadata['general.name']) : '';
   return {
     id: newId(),

@@ -1,5 +1,5 @@
 // Number and text formatting shared by the views. Pure functions, no state.
-import type { GenerationStats } from '../../../electron/shared/contract';
+import type { GenerationStats, ModelRecord } from '../../../electron/shared/contract';
 
 /** One decimal below 10, none from 10 up, ".0" dropped: 260K, 1.1B, 24M, 7B. */
 function scaled(n: number, units: [number, string][], sep = ''): string {
@@ -40,6 +40,13 @@ export function humanBytes(n: number): string {
   return `${n} B`;
 }
 
+const modelFormats: Record<ModelRecord['format'], string> = { gguf: 'GGUF', llama2c: 'llama2.c', hf: 'HF folder' };
+
+/** "GGUF", "llama2.c", "HF folder" */
+export function modelFormatLabel(f: ModelRecord['format']): string {
+  return modelFormats[f] ?? f;
+}
+
 /** Integers with thin grouping: 32,000. */
 export function grouped(n: number): string {
   return n.toLocaleString('en-US');
@@ -62,6 +69,18 @@ const stopReasons: Record<GenerationStats['stopReason'], string> = {
 
 export function stopReasonLabel(r: GenerationStats['stopReason']): string {
   return stopReasons[r] ?? r;
+}
+
+/**
+ * What the context-full policy did to a reply, or null when nothing was cut:
+ * "context: truncate · 120 older prompt tokens left out" / "context: shift · shifted 2× (300 tokens)".
+ */
+export function contextNote(s: GenerationStats): string | null {
+  const notes: string[] = [];
+  if (s.truncatedTokens > 0) notes.push(`${grouped(s.truncatedTokens)} older prompt tokens left out`);
+  if (s.contextShifts > 0) notes.push(`shifted ${s.contextShifts}× (${grouped(s.shiftedTokens)} tokens)`);
+  if (s.stopReason === 'context_full') notes.push('reply cut: context full');
+  return notes.length ? `context: ${s.contextPolicy} · ${notes.join(' · ')}` : null;
 }
 
 /** "just now", "5 min", "3 h", "Tue", "12 Mar" — for the conversation list. */

@@ -7,7 +7,11 @@ const now = () => new Date().toISOString();
 let seq = 0;
 const id = (p: string) => `${p}_${(++seq).toString(36)}`;
 
-const defaults = (): SamplingSettings => ({ temperature: 0.8, topP: 0.95, topK: 40, maxTokens: 256, seed: null, stop: [] });
+const defaults = (): SamplingSettings => ({
+  temperature: 0.8, topP: 0.95, topK: 40, maxTokens: 256, seed: null, stop: [],
+  minP: 0, repeatPenalty: 1, frequencyPenalty: 0, presencePenalty: 0, penaltyLastN: 64, logitBias: [],
+  contextLength: null, threads: null, contextPolicy: 'truncate',
+});
 
 const bundled: ModelRecord = {
   id: 'm_stories260k',
@@ -27,6 +31,13 @@ const bundled: ModelRecord = {
   fileBytes: 1_185_376,
   bundled: true,
   addedAt: now(),
+  chatTemplate: {
+    id: 'chatml',
+    name: 'ChatML (plain text)',
+    fromModelFile: false,
+    source: null,
+    example: '<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n',
+  },
   metadata: {
     'general.architecture': 'llama',
     'general.name': 'stories260K',
@@ -92,6 +103,10 @@ export function mockTransport(): Transport {
       tokensPerSecond: 412.3,
       seed: 1234,
       stopReason: reason as never,
+      contextPolicy: r.msg.settings?.contextPolicy ?? 'truncate',
+      truncatedTokens: 0,
+      contextShifts: 0,
+      shiftedTokens: 0,
     };
     emit('engine.status', { state: 'idle', detail: null });
     emit('chat.done', { conversationId: cid, message: { ...r.msg } });
