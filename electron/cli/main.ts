@@ -3,6 +3,8 @@
 import { bundleModelCommand } from './bundle-model';
 import { UsageError, fail } from './fail';
 import { generateCommand } from './generate';
+import { logitsCommand } from './logits';
+import { benchCommand } from './bench';
 import { serveCommand } from './serve';
 import { tokenizeCommand } from './tokenize';
 import { synthCommand } from './synth';
@@ -13,14 +15,18 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   tokenize: tokenizeCommand,
   'bundle-model': bundleModelCommand,
   synth: synthCommand,
+  logits: logitsCommand,
+  bench: benchCommand,
 };
 
 const usage = `usage: paddock <command> [options]
   generate --model F [--tokenizer F] [--prompt T] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
   tokenize --model F   (JSON strings on stdin, one per line -> JSON arrays of token ids)
+  logits --model F [--tokenizer F] --prompt T   (JSON {"tokens":[...],"logits":[...]} of the last position)
   serve [--port P] [--host H --allow-remote]
   bundle-model [--testdata DIR] [--out F]
-  synth --shape stories260k|stories15m|tinyllama-1.1b|llama-3.2-1b|llama-2-7b --type f32|f16|q8_0|q4_0|q4_k_m --out F [--seed S]`;
+  synth --shape stories260k|stories15m|tinyllama-1.1b|llama-3.2-1b|llama-2-7b --type f32|f16|q8_0|q4_0|q4_k_m --out F [--seed S]
+  bench [engine|train|all] [--models a,b]   (from a source checkout: Paddock beside llama.cpp, ratio table)`;
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);

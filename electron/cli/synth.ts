@@ -1,8 +1,10 @@
 // `paddock synth`: a random-weight GGUF of a real model shape (DESIGN.md "Synthetic shapes"), for
-// benchmarks and tests at realistic sizes. Prints the path written.
+// benchmarks and tests at realistic sizes, with the real Llama 2 / Llama 3 vocabularies. Prints the path written.
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SYNTHETIC_SHAPES, SYNTHETIC_TYPES, SyntheticShape, SyntheticType, loadAddon } from '../engine/addon';
+import { resourcesDir } from '../core/paths';
 import { UsageError, numberArg } from './fail';
 
 export async function synthCommand(argv: string[]): Promise<void> {
@@ -23,6 +25,11 @@ export async function synthCommand(argv: string[]): Promise<void> {
   const seed = numberArg('seed', values.seed, 0, true);
   if (seed < 0) throw new UsageError('--seed must be a non-negative whole number');
   const out = path.resolve(values.out);
-  await loadAddon().writeSyntheticGguf(out, { shape: shape as SyntheticShape, type: type as SyntheticType, seed });
+  // The real Llama 2 / Llama 3 vocabularies ship in resources/tokenizers (stories260k keeps its own).
+  const vocabDir = path.join(resourcesDir(), 'tokenizers');
+  if (!fs.existsSync(vocabDir)) throw new Error(`the vocabularies synth needs are missing (${vocabDir})`);
+  const addon = loadAddon();
+  const options = { shape: shape as SyntheticShape, type: type as SyntheticType, seed, vocabDir };
+  await addon.writeSyntheticGguf(out, options);
   process.stdout.write(`${out}\n`);
 }

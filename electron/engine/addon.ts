@@ -122,9 +122,10 @@ export interface Addon {
   /**
    * Writes a random-weight GGUF of a real shape (DESIGN.md "Synthetic shapes") in a file type
    * (F32, F16, Q8_0, Q4_0 or Q4_K_M mixes as llama.cpp's quantizer picks them), streamed tensor
-   * by tensor to a temp file then renamed. Resolves with outFile.
+   * by tensor to a temp file then renamed. `vocabDir` holds llama2/ and llama3/ tokenizer.model
+   * files: the real vocabularies written into every shape but stories260k. Resolves with outFile.
    */
-  writeSyntheticGguf(outFile: string, options: { shape: SyntheticShape; type: SyntheticType; seed?: number }): Promise<string>;
+  writeSyntheticGguf(outFile: string, options: { shape: SyntheticShape; type: SyntheticType; seed?: number; vocabDir?: string }): Promise<string>;
   backends(): NativeBackend[];
 }
 

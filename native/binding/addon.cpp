@@ -56,12 +56,12 @@ class WriteGgufWorker : public PromiseWorker {
 
 class SynthWorker : public PromiseWorker {
  public:
-  SynthWorker(Napi::Env env, std::string path, SynthShape shape, SynthType type, uint64_t seed)
+  SynthWorker(Napi::Env env, std::string path, SynthShape shape, SynthType type, uint64_t seed, std::string vocab_dir)
       : PromiseWorker(env, "paddock.writeSyntheticGguf"), path_(std::move(path)), shape_(std::move(shape)),
-        type_(type), seed_(seed) {}
+        type_(type), seed_(seed), vocab_dir_(std::move(vocab_dir)) {}
 
  protected:
-  Status Run() override { return write_synthetic_gguf(path_, shape_, type_, seed_); }
+  Status Run() override { return write_synthetic_gguf(path_, shape_, type_, seed_, vocab_dir_); }
   Napi::Value Result(Napi::Env env) override { return Napi::String::New(env, path_); }
 
  private:
@@ -69,6 +69,7 @@ class SynthWorker : public PromiseWorker {
   SynthShape shape_;
   SynthType type_;
   uint64_t seed_;
+  std::string vocab_dir_;
 };
 
 Napi::Value load_common(const Napi::CallbackInfo& info, bool info_only) {
@@ -99,7 +100,8 @@ Napi::Value WriteGguf(const Napi::CallbackInfo& info) {
   });
 }
 
-// writeSyntheticGguf(outFile, {shape, type, seed}): resolves with outFile.
+// writeSyntheticGguf(outFile, {shape, type, seed, vocabDir}): resolves with outFile. vocabDir
+// (resources/tokenizers) holds the real Llama 2/3 vocabularies; without it, a generated one.
 Napi::Value WriteSyntheticGguf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return queue_promise(env, [&] {
@@ -114,7 +116,8 @@ Napi::Value WriteSyntheticGguf(const Napi::CallbackInfo& info) {
     if (!(seed >= 0 && seed <= 9007199254740991.0) || seed != (double)(uint64_t)seed) {
       throw_invalid(env, "writeSyntheticGguf seed must be a non-negative integer");
     }
-    return new SynthWorker(env, std::move(out), std::move(shape), type, (uint64_t)seed);
+    std::string vocab_dir = opt_string(env, opts, "vocabDir", "");
+    return new SynthWorker(env, std::move(out), std::move(shape), type, (uint64_t)seed, std::move(vocab_dir));
   });
 }
 

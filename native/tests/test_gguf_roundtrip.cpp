@@ -10,6 +10,7 @@
 #include "io/gguf.h"
 #include "io/model_export.h"
 #include "io/model_loader.h"
+#include "io/synthetic_gguf.h"
 #include "model/llama_context.h"
 #include "synthetic_model.h"
 #include "testing.h"
@@ -187,9 +188,49 @@ static void test_refusals() {
   std::remove(path.c_str());
 }
 
+static std::string chat_template_of(const Model& m) {
+  for (const auto& [key, value] : m.metadata)
+    if (key == "tokenizer.chat_template") return value.string;
+  return "";
+}
+
+// Llama 3's vocabulary (resources/tokenizers, shipped in the repo) on a tiny synthetic model:
+// exported, it must come back as the same byte-level BPE, not as a SentencePiece "llama" vocab.
+static void test_bpe_vocab_export() {
+  std::string here = __FILE__;
+  const std::string dir = here.substr(0, here.rfind("/native/tests/")) + "/resources/tokenizers";
+  if (!pdtest::file_exists(dir + "/llama3/tokenizer.model")) {
+    std::printf("%s/llama3/tokenizer.model not found: skipping the Llama 3 vocabulary export\n", dir.c_str());
+    return;
+  }
+  const std::string src = tmp_path("llama3-vocab.gguf"), out = tmp_path("llama3-vocab.export.gguf");
+  SynthShape s{"tiny-llama3", 64, 128, 2, 4, 2, 128256, 256, true, 500000.0f, true, SynthVocabKind::Llama3};
+  CHECK_OK(write_synthetic_gguf(src, s, SynthType::F32, 3, dir));
+  std::shared_ptr<Model> a, b;
+  CHECK_OK(load_model(src, LoadOptions(), &a));
+  if (a) CHECK_OK(export_gguf(*a, out, DType::F32));
+  CHECK_OK(load_model(out, LoadOptions(), &b));
+  if (a && b) {
+    const Vocab &va = a->vocab, &vb = b->vocab;
+    CHECK(va.model == "gpt2" && vb.model == "gpt2" && vb.pre == va.pre && vb.merges == va.merges && !vb.merges.empty());
+    CHECK(vb.pieces == va.pieces && vb.types == va.types && vb.bos_id == 128000 && vb.eos_id == va.eos_id &&
+          vb.eot_id == va.eot_id && vb.add_bos && !vb.add_space_prefix);
+    CHECK(!chat_template_of(*a).empty() && chat_template_of(*b) == chat_template_of(*a));
+    CHECK(!b->weights.rope_freqs.empty() && same_tensor_bits(a->weights.rope_freqs, b->weights.rope_freqs));
+    const char* text = "Exported models keep their tokenizer: naïve café, 1234567.";
+    CHECK(vb.tokenizer->encode(text, true) == va.tokenizer->encode(text, true));
+    const std::vector<int32_t> toks = va.tokenizer->encode(text, true);
+    std::vector<float> la = run_logits(a, toks, 2), lb = run_logits(b, toks, 2);
+    CHECK_MSG(!la.empty() && la == lb, "Llama 3 vocab export: logits differ");
+  }
+  std::remove(src.c_str());
+  std::remove(out.c_str());
+}
+
 int main(int argc, char** argv) {
   test_kv_roundtrip();
   test_refusals();
+  test_bpe_vocab_export();
 
   pdtest::SyntheticModel syn;
   GgufWriter w;

@@ -1,7 +1,7 @@
 // One engine measured in its own process (so load time and peak RSS are its own):
 // load, prompt processing of `pp` tokens, then `tg` greedy decode steps. Prints one JSON line.
-import path from 'node:path';
 import { loadAddon } from '../../electron/engine/addon';
+import { getPeerLlama } from '../support/peer';
 
 interface Args {
   engine: 'paddock' | 'llama.cpp';
@@ -46,17 +46,8 @@ async function paddock() {
   return { loadMs, ppMs, tgMs };
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-interface PeerModule {
-  getLlama(options: object): Promise<any>;
-  LlamaLogLevel: { error: unknown };
-}
-
 async function llamaCpp() {
-  const peer = path.join(__dirname, 'node_modules/node-llama-cpp/dist/index.js');
-  // Typed loosely on purpose: the peer is installed on demand, so the type-check can't rely on it.
-  const { getLlama, LlamaLogLevel } = (await import(peer)) as PeerModule;
-  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+  const llama = await getPeerLlama();
   const t0 = performance.now();
   const model = await llama.loadModel({ modelPath: args.model });
   const context = await model.createContext({ contextSize: args.pp + args.tg + 8, threads: args.threads, batchSize: args.pp });

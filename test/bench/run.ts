@@ -1,62 +1,54 @@
 // `npm run bench [engine|train|all]`: Paddock beside llama.cpp (node-llama-cpp, CPU prebuilt) on the
 // same GGUF files in the same run, each engine in its own process, printed as a ratio table.
-import { execFileSync, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
+// `--models id,id` (or $PADDOCK_BENCH_MODELS) limits the engine bench to some of the models.
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { loadAddon } from '../../electron/engine/addon';
+import { parseArgs } from 'node:util';
+import { SyntheticShape, SyntheticType, loadAddon } from '../../electron/engine/addon';
+import { ensurePeer } from '../support/peer';
+import { ensureSynthModel } from './synth-cache';
 
 const benchDir = __dirname;
 const repo = path.resolve(benchDir, '../..');
 const threads = Number(process.env.PADDOCK_BENCH_THREADS ?? Math.min(os.cpus().length, 16));
-const which = process.argv[2] ?? 'all';
+const { positionals, values: flags } = parseArgs({ options: { models: { type: 'string' } }, allowPositionals: true, strict: true });
+const which = positionals[0] ?? 'all';
 
 interface Case {
+  /** What --models / PADDOCK_BENCH_MODELS name it by. */
+  id: string;
   label: string;
-  file: string;
+  /** The bundled file, or a synthetic shape written on first use. */
+  file?: string;
+  synth?: [SyntheticShape, SyntheticType];
   pp: number;
   tg: number;
 }
 
-function ensurePeer(): boolean {
-  if (fs.existsSync(path.join(benchDir, 'node_modules/node-llama-cpp/package.json'))) return true;
-  process.stderr.write('[bench] installing the peer (node-llama-cpp, CPU prebuilt only) into test/bench ...\n');
-  const r = spawnSync('npm', ['install', '--omit=optional', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: benchDir, stdio: 'inherit' });
-  return r.status === 0;
-}
+const allCases: Case[] = [
+  { id: 'stories260k', label: 'stories260K F32', file: path.join(repo, 'resources/models/stories260K.gguf'), pp: 256, tg: 128 },
+  { id: 'tinyllama-1.1b-f16', label: 'TinyLlama-1.1B F16', synth: ['tinyllama-1.1b', 'f16'], pp: 512, tg: 128 },
+  { id: 'tinyllama-1.1b-q8_0', label: 'TinyLlama-1.1B Q8_0', synth: ['tinyllama-1.1b', 'q8_0'], pp: 512, tg: 128 },
+  { id: 'tinyllama-1.1b-q4_0', label: 'TinyLlama-1.1B Q4_0', synth: ['tinyllama-1.1b', 'q4_0'], pp: 512, tg: 128 },
+  { id: 'tinyllama-1.1b-q4_k_m', label: 'TinyLlama-1.1B Q4_K_M', synth: ['tinyllama-1.1b', 'q4_k_m'], pp: 512, tg: 128 },
+  { id: 'llama-2-7b-q4_0', label: 'Llama-2-7B Q4_0', synth: ['llama-2-7b', 'q4_0'], pp: 512, tg: 128 },
+];
 
-/** Model files to measure: the bundled model, plus synthetic real shapes when the synth writer exists. */
-function cases(): Case[] {
-  const list: Case[] = [{ label: 'stories260K F32', file: path.join(repo, 'resources/models/stories260K.gguf'), pp: 256, tg: 128 }];
-  const addon = loadAddon() as unknown as { writeSyntheticGguf?: unknown };
-  if (!addon.writeSyntheticGguf) {
-    process.stderr.write('[bench] synthetic TinyLlama / Llama-2-7B shapes skipped: this build has no synth writer yet (`paddock synth`)\n');
-    return list;
-  }
-  const dir = path.join(benchDir, 'models');
-  fs.mkdirSync(dir, { recursive: true });
-  const shapes: [string, string, string][] = [
-    ['TinyLlama-1.1B F16', 'tinyllama-1.1b', 'f16'],
-    ['TinyLlama-1.1B Q8_0', 'tinyllama-1.1b', 'q8_0'],
-    ['TinyLlama-1.1B Q4_0', 'tinyllama-1.1b', 'q4_0'],
-    ['TinyLlama-1.1B Q4_K_M', 'tinyllama-1.1b', 'q4_k_m'],
-    ['Llama-2-7B Q4_0', 'llama-2-7b', 'q4_0'],
-  ];
-  for (const [label, shape, type] of shapes) {
-    const file = path.join(dir, `${shape}-${type}.gguf`);
-    if (!fs.existsSync(file)) {
-      process.stderr.write(`[bench] writing ${file} ...\n`);
-      execFileSync(process.execPath, [path.join(repo, 'dist/electron/cli/main.js'), 'synth', '--shape', shape, '--type', type, '--out', file, '--seed', '1'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    }
-    list.push({ label, file, pp: 512, tg: 128 });
-  }
-  return list;
+/** The cases --models (or $PADDOCK_BENCH_MODELS), a comma-separated list of ids, asks for; all by default. */
+function selectedCases(): Case[] {
+  const list = flags.models ?? process.env.PADDOCK_BENCH_MODELS;
+  if (!list) return allCases;
+  const ids = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const unknown = ids.filter((id) => !allCases.some((c) => c.id === id));
+  if (unknown.length) throw new Error(`unknown bench model(s) ${unknown.join(', ')}; known: ${allCases.map((c) => c.id).join(', ')}`);
+  return allCases.filter((c) => ids.includes(c.id));
 }
 
 type Result = { load_ms: number; pp_tps: number; tg_tps: number; peak_rss_mb: number };
 
-function measure(engine: 'paddock' | 'llama.cpp', c: Case, vocabSize: number, bosId: number): Result | string {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(benchDir, 'engine-worker.ts'), JSON.stringify({ engine, model: c.file, pp: c.pp, tg: c.tg, threads, vocabSize, bosId })], {
+function measure(engine: 'paddock' | 'llama.cpp', c: Case, file: string, vocabSize: number, bosId: number): Result | string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(benchDir, 'engine-worker.ts'), JSON.stringify({ engine, model: file, pp: c.pp, tg: c.tg, threads, vocabSize, bosId })], {
     encoding: 'utf8',
     cwd: repo,
     timeout: 30 * 60_000,
@@ -68,13 +60,16 @@ function measure(engine: 'paddock' | 'llama.cpp', c: Case, vocabSize: number, bo
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 async function engineBench(): Promise<void> {
-  const peerOk = ensurePeer();
+  const cases = selectedCases();
+  const peerMissing = ensurePeer();
+  if (peerMissing) process.stderr.write(`[bench] ${peerMissing}: measuring Paddock alone\n`);
   const addon = loadAddon();
   const rows: string[][] = [];
-  for (const c of cases()) {
-    const info = await addon.readModelInfo(c.file);
-    const ours = measure('paddock', c, info.vocabSize, info.bosId);
-    const peer = peerOk ? measure('llama.cpp', c, info.vocabSize, info.bosId) : 'peer not installed';
+  for (const c of cases) {
+    const file = c.file ?? (await ensureSynthModel(...c.synth!));
+    const info = await addon.readModelInfo(file);
+    const ours = measure('paddock', c, file, info.vocabSize, info.bosId);
+    const peer = peerMissing ? 'peer not installed' : measure('llama.cpp', c, file, info.vocabSize, info.bosId);
     if (typeof ours === 'string') process.stderr.write(`[bench] paddock failed on ${c.label}: ${ours}\n`);
     if (typeof peer === 'string') process.stderr.write(`[bench] llama.cpp failed on ${c.label}: ${peer}\n`);
     const o = typeof ours === 'string' ? undefined : ours;

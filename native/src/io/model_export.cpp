@@ -1,6 +1,18 @@
 #include "io/model_export.h"
 
+#include "io/vocab_export.h"
+
 namespace paddock {
+
+namespace {
+
+std::string chat_template_of(const Model& m) {
+  for (const auto& [key, value] : m.metadata)
+    if (key == "tokenizer.chat_template" && value.kind == MetaValue::String) return value.string;
+  return "";
+}
+
+}  // namespace
 
 Status model_to_gguf(const Model& m, DType matrix_type, GgufWriter* w) {
   if (!dtype_is_float(matrix_type)) {
@@ -23,17 +35,12 @@ Status model_to_gguf(const Model& m, DType matrix_type, GgufWriter* w) {
   w->set_f32("llama.attention.layer_norm_rms_epsilon", c.rms_eps);
   w->set_u32("llama.vocab_size", (uint32_t)c.vocab_size);
 
-  const Vocab& v = m.vocab;
-  w->set_string("tokenizer.ggml.model", "llama");
-  w->set_string_array("tokenizer.ggml.tokens", v.pieces);
-  w->set_f32_array("tokenizer.ggml.scores", v.scores);
-  w->set_i32_array("tokenizer.ggml.token_type", v.types);
-  w->set_u32("tokenizer.ggml.bos_token_id", (uint32_t)v.bos_id);
-  w->set_u32("tokenizer.ggml.eos_token_id", (uint32_t)v.eos_id);
-  w->set_u32("tokenizer.ggml.unknown_token_id", (uint32_t)v.unk_id);
-  w->set_bool("tokenizer.ggml.add_bos_token", true);
-  w->set_bool("tokenizer.ggml.add_eos_token", false);
-  if (!v.add_space_prefix) w->set_bool("tokenizer.ggml.add_space_prefix", false);
+  if (c.rope_linear_factor != 1.0f) {
+    w->set_string("llama.rope.scaling.type", "linear");
+    w->set_f32("llama.rope.scaling.factor", c.rope_linear_factor);
+  }
+  // The tokenizer of the kind the model came with ("gpt2" + merges for Llama 3), so it reloads.
+  PD_TRY(set_vocab_kvs(m.vocab, chat_template_of(m), w));
 
   if (m.vocab_only) return Status();
   for_each_weight(m.weights, [&](const Tensor& t) {

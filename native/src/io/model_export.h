@@ -1,5 +1,6 @@
 // Writes a loaded Model as a GGUF v3 llama file: general.*, llama.* hyperparameters, the
-// tokenizer.ggml.* vocabulary and the weight matrices in F32, F16 or BF16 (1-D norm weights stay
+// tokenizer.ggml.* vocabulary of the model's own kind (SentencePiece "llama", or byte-level BPE
+// "gpt2" with merges and pre for Llama 3), its chat template, and the weight matrices in F32, F16 or BF16 (1-D norm weights stay
 // F32; a tied classifier writes no output.weight).
 #pragma once
 

@@ -5,22 +5,27 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <thread>
 
 #include "backend/cpu/quant.h"
 #include "io/gguf_writer.h"
+#include "io/meta_vocab.h"
+#include "io/vocab_export.h"
 
 namespace paddock {
 
 namespace {
 
 const SynthShape kShapes[] = {
-    // name, dim, hidden, layers, heads, kv_heads, vocab, context, tied, theta, llama3 rope
-    {"stories260k", 64, 172, 5, 8, 4, 512, 512, true, 10000.0f, false},
-    {"stories15m", 288, 768, 6, 6, 6, 32000, 256, true, 10000.0f, false},
-    {"tinyllama-1.1b", 2048, 5632, 22, 32, 4, 32000, 2048, false, 10000.0f, false},
-    {"llama-3.2-1b", 2048, 8192, 16, 32, 8, 128256, 131072, true, 500000.0f, true},
-    {"llama-2-7b", 4096, 11008, 32, 32, 32, 32000, 4096, false, 10000.0f, false},
+    // name, dim, hidden, layers, heads, kv_heads, vocab, context, tied, theta, llama3 rope, vocabulary
+    {"stories260k", 64, 172, 5, 8, 4, 512, 512, true, 10000.0f, false, SynthVocabKind::Generated},
+    {"stories15m", 288, 768, 6, 6, 6, 32000, 256, true, 10000.0f, false, SynthVocabKind::Llama2},
+    {"tinyllama-1.1b", 2048, 5632, 22, 32, 4, 32000, 2048, false, 10000.0f, false, SynthVocabKind::Llama2},
+    {"llama-3.2-1b", 2048, 8192, 16, 32, 8, 128256, 131072, true, 500000.0f, true, SynthVocabKind::Llama3},
+    {"llama-2-7b", 4096, 11008, 32, 32, 32, 32000, 4096, false, 10000.0f, false, SynthVocabKind::Llama2},
 };
 
 constexpr float kLogitStd = 12.0f;  // target standard deviation of the logits
@@ -166,16 +171,42 @@ void synth_vocab(int64_t size, std::vector<std::string>* pieces, std::vector<flo
   }
 }
 
-Status write_synthetic_gguf(const std::string& path, const SynthShape& c, SynthType type, uint64_t seed) {
+Status synth_shape_vocab(const SynthShape& c, const std::string& vocab_dir, Vocab* out, std::string* chat_template) {
+  chat_template->clear();
+  if (vocab_dir.empty() || c.vocab_kind == SynthVocabKind::Generated) {
+    Vocab v;
+    synth_vocab(c.vocab, &v.pieces, &v.scores, &v.types);
+    *out = std::move(v);
+    return Status();
+  }
+  if (c.vocab_kind == SynthVocabKind::Llama2) {
+    PD_TRY(load_llama2_vocab(vocab_dir + "/llama2/tokenizer.model", out));
+  } else {
+    PD_TRY(load_llama3_vocab(vocab_dir + "/llama3/tokenizer.model", out));
+    const std::string tpl = vocab_dir + "/llama3/chat_template.jinja";
+    std::ifstream f(tpl, std::ios::binary);
+    if (!f) return PD_ERROR(IO, "%s: cannot open the chat template", tpl.c_str());
+    chat_template->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  if (out->size() != c.vocab) {
+    return PD_ERROR(BadModelFile, "%s: %lld tokens, but shape '%s' has a vocabulary of %lld", vocab_dir.c_str(),
+                    (long long)out->size(), c.name.c_str(), (long long)c.vocab);
+  }
+  return Status();
+}
+
+Status write_synthetic_gguf(const std::string& path, const SynthShape& c, SynthType type, uint64_t seed,
+                            const std::string& vocab_dir) {
   static const uint32_t kFileType[] = {0, 1, 7, 2, 15};  // llama.cpp LLAMA_FTYPE_*
   auto pick = [&](const std::string& name, int64_t ne0, int n_dims, int layer) {
     return synth_tensor_type(type, name, ne0, n_dims, layer, (int)c.layers, c.tied);
   };
-  return write_synthetic_gguf_with(path, c, pick, kFileType[(int)type], synth_type_name(type), seed);
+  return write_synthetic_gguf_with(path, c, pick, kFileType[(int)type], synth_type_name(type), seed, vocab_dir);
 }
 
 Status write_synthetic_gguf_with(const std::string& path, const SynthShape& c, const SynthTypePicker& pick,
-                                 uint32_t file_type, const std::string& type_label, uint64_t seed) {
+                                 uint32_t file_type, const std::string& type_label, uint64_t seed,
+                                 const std::string& vocab_dir) {
   if (c.dim <= 0 || c.heads <= 0 || c.kv_heads <= 0 || c.dim % c.heads != 0 || c.heads % c.kv_heads != 0 ||
       c.hidden <= 0 || c.layers <= 0 || c.vocab < 259) {
     return PD_ERROR(InvalidArgument, "synthetic shape '%s' is not a valid llama shape", c.name.c_str());
@@ -196,28 +227,24 @@ Status write_synthetic_gguf_with(const std::string& path, const SynthShape& c, c
   w.set_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   w.set_u32("llama.vocab_size", (uint32_t)c.vocab);
   w.set_u64("paddock.synthetic.seed", seed);
-  std::vector<std::string> pieces;
-  std::vector<float> scores;
-  std::vector<int32_t> types;
-  synth_vocab(c.vocab, &pieces, &scores, &types);
-  w.set_string("tokenizer.ggml.model", "llama");
-  w.set_string_array("tokenizer.ggml.tokens", pieces);
-  w.set_f32_array("tokenizer.ggml.scores", scores);
-  w.set_i32_array("tokenizer.ggml.token_type", types);
-  w.set_u32("tokenizer.ggml.bos_token_id", 1);
-  w.set_u32("tokenizer.ggml.eos_token_id", 2);
-  w.set_u32("tokenizer.ggml.unknown_token_id", 0);
-  w.set_bool("tokenizer.ggml.add_bos_token", true);
-  w.set_bool("tokenizer.ggml.add_eos_token", false);
+  // Bumped when what synth writes changes, so caches of synthetic files (bench, parity) renew.
+  w.set_u32("paddock.synthetic.version", 2);
+  Vocab vocab;
+  std::string chat_template;
+  PD_TRY(synth_shape_vocab(c, vocab_dir, &vocab, &chat_template));
+  PD_TRY(set_vocab_kvs(vocab, chat_template, &w));
 
+  auto special_rows = std::make_shared<std::vector<bool>>((size_t)c.vocab, false);
+  for (int64_t i = 0; i < c.vocab && i < vocab.size(); i++)
+    (*special_rows)[(size_t)i] = vocab.types[(size_t)i] == kTokenControl || vocab.types[(size_t)i] == kTokenUnknown;
   const int n_threads = (int)std::max(1u, std::min(16u, std::thread::hardware_concurrency()));
   uint64_t tensor_index = 0;
   Status bad_shape;
   // A matrix [ne0, ne1] (or a vector when ne1 == 0) of N(mean, std^2) values in the file type's
   // choice for it, generated and quantized chunk by chunk on n_threads threads.
-  // control_rows: rows 0..2 (<unk> <s> </s>) of the classifier get near-zero weights, so their
-  // logits sit near 0 while the top of the others is ~3 standard deviations up: greedy text
-  // from random weights does not stop at </s> at once.
+  // control_rows: the classifier rows of control and unknown tokens (<unk> <s> </s>, Llama 3's
+  // <|eot_id|> ...) get near-zero weights, so their logits sit near 0 while the top of the
+  // others is ~3 standard deviations up: greedy text from random weights does not stop at once.
   auto add = [&](const std::string& name, int64_t ne0, int64_t ne1, float std, float mean, int layer,
                  bool control_rows = false) {
     const int n_dims = ne1 > 0 ? 2 : 1;
@@ -238,7 +265,7 @@ Status write_synthetic_gguf_with(const std::string& path, const SynthShape& c, c
       auto job = [&](int ith) {
         std::vector<float> row((size_t)ne0);
         for (int64_t r = ith; r < n_rows; r += nth) {
-          const bool quiet = control_rows && row0 + r < 3;
+          const bool quiet = control_rows && (*special_rows)[(size_t)(row0 + r)];
           random_row(seed, ti, (uint64_t)(row0 + r), quiet ? std * 0.02f : std, mean, row.data(), ne0);
           if (!quantize_row(t, row.data(), dst + (size_t)r * row_bytes, ne0)) bad[ith] = 1;
         }
