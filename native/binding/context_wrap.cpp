@@ -53,13 +53,15 @@ Napi::Function ContextWrap::Define(Napi::Env env) {
                          InstanceAccessor<&ContextWrap::Position>("position"),
                          InstanceMethod<&ContextWrap::Decode>("decode"),
                          InstanceMethod<&ContextWrap::Truncate>("truncate"),
+                         InstanceMethod<&ContextWrap::Shift>("shift"),
                          InstanceMethod<&ContextWrap::Dispose>("dispose"),
                      });
 }
 
-Napi::Object ContextWrap::Create(Napi::Env env, std::shared_ptr<Model> model, int64_t n_ctx, int threads) {
+Napi::Object ContextWrap::Create(Napi::Env env, std::shared_ptr<Model> model, int64_t n_ctx, int threads,
+                                 KvType kv_type) {
   std::unique_ptr<LlamaContext> ctx;
-  Status st = LlamaContext::create(std::move(model), n_ctx, threads, &ctx);
+  Status st = LlamaContext::create(std::move(model), n_ctx, threads, &ctx, kv_type);
   if (!st.ok()) throw_status(env, st);
   ContextInit init{std::shared_ptr<LlamaContext>(std::move(ctx))};
   return addon_data(env)->context_ctor.New({Napi::External<ContextInit>::New(env, &init)});
@@ -117,6 +119,20 @@ void ContextWrap::Truncate(const Napi::CallbackInfo& info) {
   const double pos = arg_number(info, 0, "position");
   if (pos != std::floor(pos)) throw_invalid(env, "position must be an integer");
   Status st = ctx_->truncate((int64_t)pos);
+  if (!st.ok()) throw_status(env, st);
+  position_ = ctx_->position();
+}
+
+void ContextWrap::Shift(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ctx_) throw_invalid(env, "this context has been disposed");
+  if (busy_) throw_invalid(env, "cannot shift while a decode is running; await it first");
+  const double keep = arg_number(info, 0, "keep"), discard = arg_number(info, 1, "discard");
+  if (keep != std::floor(keep) || discard != std::floor(discard) || keep < 0 || discard < 0 || keep > (1 << 24) ||
+      discard > (1 << 24)) {
+    throw_invalid(env, "keep and discard must be non-negative integers within the context");
+  }
+  Status st = ctx_->shift((int64_t)keep, (int64_t)discard);
   if (!st.ok()) throw_status(env, st);
   position_ = ctx_->position();
 }

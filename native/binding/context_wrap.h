@@ -1,5 +1,6 @@
 // NativeContext: one KV cache and thread pool over a model. decode() runs on a libuv thread
-// (DecodeWorker) while JS keeps running; one decode at a time, and truncate() waits its turn.
+// (DecodeWorker) while JS keeps running; one decode at a time, and truncate() / shift() refuse
+// to run beside it.
 #pragma once
 
 #include <napi.h>
@@ -13,7 +14,8 @@ namespace paddock {
 class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
-  static Napi::Object Create(Napi::Env env, std::shared_ptr<Model> model, int64_t n_ctx, int threads);
+  static Napi::Object Create(Napi::Env env, std::shared_ptr<Model> model, int64_t n_ctx, int threads,
+                             KvType kv_type);
 
   explicit ContextWrap(const Napi::CallbackInfo& info);
 
@@ -23,6 +25,7 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
   Napi::Value Position(const Napi::CallbackInfo& info);
   Napi::Value Decode(const Napi::CallbackInfo& info);
   void Truncate(const Napi::CallbackInfo& info);
+  void Shift(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<LlamaContext> ctx_;  // shared with a running DecodeWorker

@@ -98,7 +98,11 @@ Napi::Value ModelWrap::CreateContext(const Napi::CallbackInfo& info) {
   if (threads < 0 || threads != std::floor(threads) || threads > 256) {
     throw_invalid(env, strprintf("threads must be an integer between 1 and 256, got %g", threads));
   }
-  return ContextWrap::Create(env, m, (int64_t)n_ctx, (int)threads);
+  const std::string kv_type = opt_string(env, opts, "kvCacheType", "f16");
+  if (kv_type != "f16" && kv_type != "f32") {
+    throw_invalid(env, "kvCacheType must be 'f16' or 'f32', got '" + kv_type + "'");
+  }
+  return ContextWrap::Create(env, m, (int64_t)n_ctx, (int)threads, kv_type == "f16" ? KvType::F16 : KvType::F32);
 }
 
 void ModelWrap::Dispose(const Napi::CallbackInfo&) { model_.reset(); }

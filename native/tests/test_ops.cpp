@@ -1,6 +1,8 @@
 // CPU kernels against plain double-precision references: dot products (F32/F16/BF16, every
 // tail length), the selected SIMD table against the baseline, F16 conversion (all 65536 halves),
-// threaded matmul equal to single-threaded, rmsnorm, softmax, silu, RoPE, thread-pool reuse.
+// threaded matmul equal to single-threaded and to one token at a time (F32/F16/BF16, with and
+// without several panels and token tiles), matmul_group equal to separate matmuls, rmsnorm,
+// softmax, silu, RoPE, thread-pool reuse.
 #include <cstring>
 #include <random>
 #include <vector>
@@ -144,17 +146,20 @@ static void test_simd_vs_scalar() {
   }
 }
 
-static void test_matmul_threads() {
+// Shapes: one panel and one token tile per thread; then rows so long that every thread's share
+// spans several panels and the tokens several tiles (matmul.cpp's blocking).
+static void test_matmul_threads(int n_in, int n_out, int T) {
   std::mt19937 rng(11);
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  const int n_in = 300, n_out = 517, T = 19;
   std::vector<float> w((size_t)n_in * n_out), x((size_t)n_in * T);
-  std::vector<uint16_t> wh(w.size());
-  for (size_t i = 0; i < w.size(); i++) w[i] = nd(rng), wh[i] = fp32_to_fp16(w[i]);
+  std::vector<uint16_t> wh(w.size()), wb(w.size());
+  for (size_t i = 0; i < w.size(); i++) w[i] = nd(rng), wh[i] = fp32_to_fp16(w[i]), wb[i] = fp32_to_bf16(w[i]);
   for (float& v : x) v = nd(rng);
   ThreadPool pool4(4), pool1(1);
-  for (DType type : {DType::F32, DType::F16}) {
-    Tensor W = make_tensor("w", type, type == DType::F32 ? (const void*)w.data() : (const void*)wh.data(), n_in, n_out);
+  for (DType type : {DType::F32, DType::F16, DType::BF16}) {
+    const void* data = type == DType::F32 ? (const void*)w.data() : type == DType::F16 ? (const void*)wh.data()
+                                                                                       : (const void*)wb.data();
+    Tensor W = make_tensor("w", type, data, n_in, n_out);
     std::vector<float> y1((size_t)n_out * T), y4(y1.size()), yt((size_t)n_out);
     matmul(&pool1, W, x.data(), T, y1.data());
     for (int rep = 0; rep < 50; rep++) matmul(&pool4, W, x.data(), T, y4.data());  // reuse the pool
@@ -171,7 +176,8 @@ static void test_matmul_threads() {
       for (int r = 0; r < n_out; r++) {
         double ref = 0, scale = 0;
         for (int i = 0; i < n_in; i++) {
-          const double wv = type == DType::F32 ? w[(size_t)r * n_in + i] : fp16_to_fp32(wh[(size_t)r * n_in + i]);
+          const size_t j = (size_t)r * n_in + i;
+          const double wv = type == DType::F32 ? w[j] : type == DType::F16 ? fp16_to_fp32(wh[j]) : bf16_to_fp32(wb[j]);
           ref += wv * x[(size_t)t * n_in + i];
           scale += std::fabs(wv * x[(size_t)t * n_in + i]);
         }
@@ -179,6 +185,22 @@ static void test_matmul_threads() {
       }
     CHECK_MSG(max_rel < 1e-5, "%s matmul vs double reference: %g", dtype_name(type), max_rel);
   }
+  // a group over one input (Q/K/V-like) equals separate matmuls, bit for bit
+  Tensor A = make_tensor("a", DType::F16, wh.data(), n_in, n_out);
+  Tensor B = make_tensor("b", DType::F32, w.data(), n_in, n_out / 2);
+  Tensor C = make_tensor("c", DType::BF16, wb.data(), n_in, 7);
+  const Tensor* group[3] = {&A, &B, &C};
+  std::vector<float> ga((size_t)n_out * T), gb(ga.size()), gc(ga.size()), sa(ga.size()), sb(ga.size()), sc(ga.size());
+  float* outs[3] = {ga.data(), gb.data(), gc.data()};
+  matmul_group(&pool4, group, outs, 3, x.data(), T);
+  matmul(&pool1, A, x.data(), T, sa.data());
+  matmul(&pool1, B, x.data(), T, sb.data());
+  matmul(&pool1, C, x.data(), T, sc.data());
+  CHECK_MSG(ga == sa && gb == sb && gc == sc, "matmul_group differs from separate matmuls (%d x %d)", n_in, n_out);
+}
+
+static void test_pool_reuse() {
+  ThreadPool pool4(4);
   // many tiny jobs back to back: the pool must neither deadlock nor lose work
   std::vector<int> hits(4, 0);
   for (int rep = 0; rep < 3000; rep++) pool4.run([&](int ith, int) { hits[(size_t)ith]++; });
@@ -226,7 +248,7 @@ static void test_elementwise() {
   std::vector<float> v((size_t)hd * heads), r(v), c(hd / 2), sn(hd / 2);
   for (float& e : v) e = nd(rng);
   r = v;
-  rope_angles(pos, hd, 10000.0f, nullptr, c.data(), sn.data());
+  rope_angles(pos, hd, 10000.0f, nullptr, 1.0f, c.data(), sn.data());
   rope_apply(r.data(), heads, hd, c.data(), sn.data());
   max_d = 0;
   for (int h = 0; h < heads; h++)
@@ -242,7 +264,9 @@ static void test_elementwise() {
 int main() {
   test_fp16_conversion();
   test_simd_vs_scalar();
-  test_matmul_threads();
+  test_matmul_threads(300, 517, 19);
+  test_matmul_threads(40000, 37, 19);  // 4-row panels; token tiles of 6, 6, 6 and 1
+  test_pool_reuse();
   test_elementwise();
   return pdtest::finish("test_ops");
 }

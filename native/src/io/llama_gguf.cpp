@@ -189,14 +189,22 @@ Status load_gguf_llama(std::shared_ptr<MappedFile> file, const LoadOptions& opts
                     (long long)rope_dims, (long long)c.head_dim());
   }
 
-  // RoPE scaling other than Llama 3.1's (carried by rope_freqs.weight) would run silently wrong.
+  // RoPE scaling: "linear" divides positions by the factor; Llama 3.1's "llama3" travels as
+  // rope_freqs.weight. Any other kind would run silently wrong, so it is refused.
   std::string scaling;
   PD_TRY(g.get_string("llama.rope.scaling.type", &scaling, &found));
   float factor = 1.0f;
   bool has_factor = false;
   PD_TRY(g.get_f32("llama.rope.scaling.factor", &factor, &has_factor));
-  if (found && scaling != "none" && scaling != "llama3" && !(has_factor && factor == 1.0f)) {
-    return PD_ERROR(Unsupported, "%s: RoPE scaling '%s' is not supported yet", path, scaling.c_str());
+  if (found && scaling == "linear") {
+    if (has_factor && !(factor > 0.0f && factor < 1e30f)) {
+      return PD_ERROR(BadModelFile, "%s: expected a positive llama.rope.scaling.factor for linear RoPE scaling, "
+                      "found %g", path, (double)factor);
+    }
+    c.rope_linear_factor = has_factor ? factor : 1.0f;
+  } else if (found && scaling != "none" && scaling != "llama3" && !(has_factor && factor == 1.0f)) {
+    return PD_ERROR(Unsupported, "%s: RoPE scaling '%s' is not supported (Paddock runs 'linear' and 'llama3')", path,
+                    scaling.c_str());
   }
 
   // Parameter count and dominant type over every tensor in the file.

@@ -4,12 +4,13 @@
 #include <cstring>
 
 #include "backend/cpu/fpu_mode.h"
+#include "backend/cpu/ops.h"
 #include "core/sysinfo.h"
 
 namespace paddock {
 
 Status LlamaContext::create(std::shared_ptr<const Model> model, int64_t n_ctx, int n_threads,
-                            std::unique_ptr<LlamaContext>* out) {
+                            std::unique_ptr<LlamaContext>* out, KvType kv_type) {
   const Model& m = *model;
   if (m.vocab_only) {
     return PD_ERROR(Unsupported, "%s holds only a vocabulary (no tensors): it can tokenize but not run",
@@ -22,7 +23,7 @@ Status LlamaContext::create(std::shared_ptr<const Model> model, int64_t n_ctx, i
   if (n_threads <= 0) n_threads = default_thread_count();
   if (n_threads > 256) return PD_ERROR(InvalidArgument, "thread count %d is too large (at most 256)", n_threads);
 
-  const uint64_t kv_bytes = 2ull * (uint64_t)m.config.n_layers * (uint64_t)n_ctx * (uint64_t)m.config.kv_dim() * 4u;
+  const uint64_t kv_bytes = KvCache::bytes_for(m.config, n_ctx, kv_type);
   const uint64_t ram = total_memory_bytes();
   if (ram > 0 && kv_bytes > ram) {
     return PD_ERROR(OutOfMemory, "a KV cache for %lld positions needs %.2f GiB, more than this machine's %.2f GiB",
@@ -30,7 +31,7 @@ Status LlamaContext::create(std::shared_ptr<const Model> model, int64_t n_ctx, i
   }
   std::unique_ptr<LlamaContext> ctx(new LlamaContext());
   ctx->model_ = std::move(model);
-  PD_TRY(ctx->kv_.init(m.config, n_ctx));
+  PD_TRY(ctx->kv_.init(m.config, n_ctx, kv_type));
   PD_TRY(ctx->scratch_.init(m.config, std::min(n_ctx, kMaxChunk), n_ctx, n_threads));
   ctx->pool_.reset(new ThreadPool(n_threads));
   *out = std::move(ctx);
@@ -67,6 +68,41 @@ Status LlamaContext::truncate(int64_t position) {
                     (long long)position, (long long)pos_);
   }
   pos_ = position;
+  return Status();
+}
+
+Status LlamaContext::shift(int64_t keep, int64_t discard) {
+  if (keep < 0 || discard <= 0 || keep + discard > pos_) {
+    return PD_ERROR(InvalidArgument,
+                    "shift needs 0 <= keep, 0 < discard and keep + discard <= the current position %lld (got keep "
+                    "%lld, discard %lld)",
+                    (long long)pos_, (long long)keep, (long long)discard);
+  }
+  const LlamaConfig& c = model_->config;
+  const int64_t moved = pos_ - keep - discard, hd = c.head_dim();
+  const Tensor& freqs = model_->weights.rope_freqs;
+  const float* freq_factors = freqs.empty() ? nullptr : (const float*)freqs.data;
+  // Rotations compose: a key rotated for position p, rotated again by -discard, is the key for
+  // position p - discard (up to rounding).
+  std::vector<float> rot((size_t)hd);
+  rope_angles(-discard, (int)hd, c.rope_theta, freq_factors, c.rope_linear_factor, rot.data(), rot.data() + hd / 2);
+  ScopedFlushDenormals ftz;
+  pool_->run([&](int ith, int nth) {  // layers split over the pool
+    int64_t l0, l1;
+    split_range(kv_.n_layers, ith, nth, &l0, &l1);
+    std::vector<float> key((size_t)kv_.kv_dim);
+    for (int64_t l = l0; l < l1; l++) {
+      const size_t row_bytes = (size_t)kv_.kv_dim * kv_.elem_bytes();
+      std::memmove(kv_.k_row(l, keep), kv_.k_row(l, keep + discard), (size_t)moved * row_bytes);
+      std::memmove(kv_.v_row(l, keep), kv_.v_row(l, keep + discard), (size_t)moved * row_bytes);
+      for (int64_t p = keep; p < keep + moved; p++) {
+        kv_.load(kv_.k_row(l, p), key.data(), 1);
+        rope_apply(key.data(), (int)c.n_kv_heads, (int)hd, rot.data(), rot.data() + hd / 2);
+        kv_.store(kv_.k_row(l, p), key.data(), 1);
+      }
+    }
+  });
+  pos_ -= discard;
   return Status();
 }
 

@@ -17,8 +17,9 @@ namespace paddock {
 class LlamaContext {
  public:
   // n_ctx <= 0: min(model context length, kDefaultContext). n_threads <= 0: default_thread_count().
+  // kv_type: F16 halves the cache (and attention's memory traffic); F32 is exact.
   static Status create(std::shared_ptr<const Model> model, int64_t n_ctx, int n_threads,
-                       std::unique_ptr<LlamaContext>* out);
+                       std::unique_ptr<LlamaContext>* out, KvType kv_type = KvType::F16);
   static constexpr int64_t kDefaultContext = 4096;
   static constexpr int64_t kMaxChunk = 256;  // tokens per forward call during prefill
 
@@ -27,10 +28,15 @@ class LlamaContext {
   // a batch that does not fit in the context (nothing is changed then).
   Status decode(const int32_t* tokens, int64_t n, std::vector<float>* logits);
   Status truncate(int64_t position);
+  // Context shift (for a full context): forgets positions [keep, keep + discard) and slides the
+  // later ones down by `discard`, re-rotating their keys by RoPE for the new positions, so
+  // decoding continues at position() - discard.
+  Status shift(int64_t keep, int64_t discard);
 
   int64_t position() const { return pos_; }
   int64_t context_length() const { return kv_.n_ctx; }
   int threads() const { return pool_->size(); }
+  KvType kv_type() const { return kv_.type; }
   const Model& model() const { return *model_; }
 
  private:

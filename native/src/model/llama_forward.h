@@ -20,6 +20,8 @@ struct ForwardScratch {
   Buffer xb;      // [T, dim]      normed input, then attention output
   Buffer xb2;     // [T, dim]      output of wo / w_down, added to x
   Buffer q;       // [T, dim]      queries (RoPE applied)
+  Buffer kb;      // [T, kv_dim]   this chunk's keys (RoPE applied) before they enter the cache
+  Buffer vb;      // [T, kv_dim]   this chunk's values
   Buffer hb;      // [T, hidden]   gate, then silu(gate) * up
   Buffer hb2;     // [T, hidden]   up
   Buffer att;     // [n_threads, n_ctx] attention weights, one row per thread

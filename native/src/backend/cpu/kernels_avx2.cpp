@@ -22,17 +22,16 @@ static inline __m256 load_bf16(const uint16_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
 }
 
+// Two accumulators: a0 holds lanes 0..7 of the baseline's 16, a1 lanes 8..15.
 #define PD_DOT_AVX2(LOADW, TAIL_W)                                                       \
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                          \
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0;                                            \
   int64_t i = 0;                                                                       \
-  for (; i + 32 <= n; i += 32) {                                                       \
+  for (; i + 16 <= n; i += 16) {                                                       \
     a0 = _mm256_fmadd_ps(LOADW(i), _mm256_loadu_ps(x + i), a0);                        \
     a1 = _mm256_fmadd_ps(LOADW(i + 8), _mm256_loadu_ps(x + i + 8), a1);                \
-    a2 = _mm256_fmadd_ps(LOADW(i + 16), _mm256_loadu_ps(x + i + 16), a2);              \
-    a3 = _mm256_fmadd_ps(LOADW(i + 24), _mm256_loadu_ps(x + i + 24), a3);              \
   }                                                                                    \
   for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(LOADW(i), _mm256_loadu_ps(x + i), a0); \
-  float sum = reduce8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));   \
+  float sum = reduce8(_mm256_add_ps(a0, a1));                                          \
   for (; i < n; i++) sum += TAIL_W(i) * x[i];                                          \
   return sum;
 
@@ -60,10 +59,102 @@ static float dot_bf16_avx2(const uint16_t* w, const float* x, int64_t n) {
 #undef TW
 }
 
+// R weight rows against one token, each row with dot_f32_avx2's two accumulators: each load
+// of x feeds R FMAs instead of one.
+template <int R>
+static void gemm_rows_avx2(const float* w, int64_t ldw, const float* x, int64_t n, float* y) {
+  __m256 a[R][2];
+  for (int r = 0; r < R; r++) a[r][0] = a[r][1] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int j = 0; j < 2; j++) {
+      const __m256 xv = _mm256_loadu_ps(x + i + 8 * j);
+      for (int r = 0; r < R; r++) a[r][j] = _mm256_fmadd_ps(_mm256_loadu_ps(w + r * ldw + i + 8 * j), xv, a[r][j]);
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    const float* wr = w + r * ldw;
+    int64_t k = i;
+    for (; k + 8 <= n; k += 8) a[r][0] = _mm256_fmadd_ps(_mm256_loadu_ps(wr + k), _mm256_loadu_ps(x + k), a[r][0]);
+    float sum = reduce8(_mm256_add_ps(a[r][0], a[r][1]));
+    for (; k < n; k++) sum += wr[k] * x[k];
+    y[r] = sum;
+  }
+}
+
+// Rows in blocks of 4 outermost (they stay in L1), tokens streaming past; y[t * ldy + r].
+static void gemm_f32_avx2(const float* w, int64_t ldw, int64_t R, const float* x, int64_t ldx, int64_t C, int64_t n,
+                          float* y, int64_t ldy) {
+  float out[4];
+  for (int64_t r = 0; r < R; r += 4) {
+    const int64_t nr = R - r < 4 ? R - r : 4;
+    for (int64_t t = 0; t < C; t++) {
+      const float* xt = x + t * ldx;
+      if (nr == 4) {
+        gemm_rows_avx2<4>(w + r * ldw, ldw, xt, n, out);
+      } else if (nr == 3) {
+        gemm_rows_avx2<3>(w + r * ldw, ldw, xt, n, out);
+      } else if (nr == 2) {
+        gemm_rows_avx2<2>(w + r * ldw, ldw, xt, n, out);
+      } else {
+        gemm_rows_avx2<1>(w + r * ldw, ldw, xt, n, out);
+      }
+      for (int64_t j = 0; j < nr; j++) y[t * ldy + r + j] = out[j];
+    }
+  }
+}
+
+static inline float f16_scalar(uint16_t h) { return fp16_to_fp32(h); }
+static inline float bf16_scalar(uint16_t h) { return bf16_to_fp32(h); }
+
+// Decode matvec: four half-precision rows per pass share each load of x and give eight
+// independent FMA chains; each row summed exactly as dot_f16 / dot_bf16.
+template <__m256 (*LW)(const uint16_t*), float (*TW)(uint16_t), int R>
+static void matvec_rows_avx2(const uint16_t* w, const float* x, int64_t n, float* y) {
+  __m256 a[R][2];
+  for (int r = 0; r < R; r++) a[r][0] = a[r][1] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+    for (int r = 0; r < R; r++) {
+      a[r][0] = _mm256_fmadd_ps(LW(w + r * n + i), x0, a[r][0]);
+      a[r][1] = _mm256_fmadd_ps(LW(w + r * n + i + 8), x1, a[r][1]);
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    const uint16_t* wr = w + r * n;
+    int64_t k = i;
+    for (; k + 8 <= n; k += 8) a[r][0] = _mm256_fmadd_ps(LW(wr + k), _mm256_loadu_ps(x + k), a[r][0]);
+    float sum = reduce8(_mm256_add_ps(a[r][0], a[r][1]));
+    for (; k < n; k++) sum += TW(wr[k]) * x[k];
+    y[r] = sum;
+  }
+}
+
+template <__m256 (*LW)(const uint16_t*), float (*TW)(uint16_t)>
+static void matvec_avx2(const uint16_t* w, int64_t R, const float* x, int64_t n, float* y) {
+  int64_t r = 0;
+  for (; r + 4 <= R; r += 4) matvec_rows_avx2<LW, TW, 4>(w + r * n, x, n, y + r);
+  for (; r < R; r++) matvec_rows_avx2<LW, TW, 1>(w + r * n, x, n, y + r);
+}
+
 static void f16_to_f32_avx2(const uint16_t* x, float* y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, load_f16(x + i));
   for (; i < n; i++) y[i] = fp16_to_fp32(x[i]);
+}
+
+static void bf16_to_f32_avx2(const uint16_t* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, load_bf16(x + i));
+  for (; i < n; i++) y[i] = bf16_to_fp32(x[i]);
+}
+
+static void f32_to_f16_avx2(const float* x, uint16_t* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128((__m128i*)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; i++) y[i] = fp32_to_fp16(x[i]);
 }
 
 static void axpy_avx2(float a, const float* x, float* y, int64_t n) {
@@ -80,12 +171,29 @@ static inline float reduce8_hadd(__m256 a) {
   return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1)));
 }
 
+// 8 cached elements as floats (F32 cache, or F16 converted exactly), and a row dot that is
+// dot_f32(q, row) either way (dot_f16(row, q) multiplies the same pairs in the same order).
+static inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+static inline __m256 load8(const uint16_t* p) { return load_f16(p); }
+static inline float dot_row(const float* q, const float* k, int64_t n) { return dot_f32_avx2(q, k, n); }
+static inline float dot_row(const float* q, const uint16_t* k, int64_t n) { return dot_f16_avx2(k, q, n); }
+static inline void axpy_row(float a, const float* v, float* out, int64_t n) { axpy_avx2(a, v, out, n); }
+static inline void axpy_row(float a, const uint16_t* v, float* out, int64_t n) {
+  float row[256];
+  for (int64_t i = 0; i < n; i += 256) {
+    const int64_t m = n - i < 256 ? n - i : 256;
+    f16_to_f32_avx2(v + i, row, m);
+    axpy_avx2(a, row, out + i, m);
+  }
+}
+
 // Scores of 8 positions at once: one accumulator per position over the head's 8-float chunks,
 // then a transpose-by-hadd so the 8 horizontal sums cost 6 shuffles instead of 8 reductions.
-static void attn_scores_avx2(const float* q, const float* k, int64_t stride, int64_t n, int64_t hd, float scale,
-                             float* scores) {
+template <class KT>
+static void attn_scores_t(const float* q, const KT* k, int64_t stride, int64_t n, int64_t hd, float scale,
+                          float* scores) {
   if (hd % 8 != 0) {
-    for (int64_t p = 0; p < n; p++) scores[p] = dot_f32_avx2(q, k + p * stride, hd) * scale;
+    for (int64_t p = 0; p < n; p++) scores[p] = dot_row(q, k + p * stride, hd) * scale;
     return;
   }
   const __m256 vscale = _mm256_set1_ps(scale);
@@ -95,7 +203,7 @@ static void attn_scores_avx2(const float* q, const float* k, int64_t stride, int
     for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
     for (int64_t c = 0; c < hd; c += 8) {
       const __m256 qv = _mm256_loadu_ps(q + c);
-      for (int j = 0; j < 8; j++) acc[j] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k + (p + j) * stride + c), acc[j]);
+      for (int j = 0; j < 8; j++) acc[j] = _mm256_fmadd_ps(qv, load8(k + (p + j) * stride + c), acc[j]);
     }
     const __m256 s01 = _mm256_hadd_ps(acc[0], acc[1]), s23 = _mm256_hadd_ps(acc[2], acc[3]);
     const __m256 s45 = _mm256_hadd_ps(acc[4], acc[5]), s67 = _mm256_hadd_ps(acc[6], acc[7]);
@@ -105,29 +213,30 @@ static void attn_scores_avx2(const float* q, const float* k, int64_t stride, int
   }
   for (; p < n; p++) {
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t c = 0; c < hd; c += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + c), _mm256_loadu_ps(k + p * stride + c), acc);
+    for (int64_t c = 0; c < hd; c += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + c), load8(k + p * stride + c), acc);
     scores[p] = reduce8_hadd(acc) * scale;
   }
 }
 
 // out = sum_p w[p] * v_p, 8 dims at a time with 4 independent accumulators over positions.
-static void attn_values_avx2(const float* w, const float* v, int64_t stride, int64_t n, int64_t hd, float* out) {
+template <class VT>
+static void attn_values_t(const float* w, const VT* v, int64_t stride, int64_t n, int64_t hd, float* out) {
   if (hd % 8 != 0) {
     for (int64_t i = 0; i < hd; i++) out[i] = 0.0f;
-    for (int64_t p = 0; p < n; p++) axpy_avx2(w[p], v + p * stride, out, hd);
+    for (int64_t p = 0; p < n; p++) axpy_row(w[p], v + p * stride, out, hd);
     return;
   }
   for (int64_t c = 0; c < hd; c += 8) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    const float* vc = v + c;
+    const VT* vc = v + c;
     int64_t p = 0;
     for (; p + 4 <= n; p += 4) {
-      a0 = _mm256_fmadd_ps(_mm256_set1_ps(w[p]), _mm256_loadu_ps(vc + p * stride), a0);
-      a1 = _mm256_fmadd_ps(_mm256_set1_ps(w[p + 1]), _mm256_loadu_ps(vc + (p + 1) * stride), a1);
-      a2 = _mm256_fmadd_ps(_mm256_set1_ps(w[p + 2]), _mm256_loadu_ps(vc + (p + 2) * stride), a2);
-      a3 = _mm256_fmadd_ps(_mm256_set1_ps(w[p + 3]), _mm256_loadu_ps(vc + (p + 3) * stride), a3);
+      a0 = _mm256_fmadd_ps(_mm256_set1_ps(w[p]), load8(vc + p * stride), a0);
+      a1 = _mm256_fmadd_ps(_mm256_set1_ps(w[p + 1]), load8(vc + (p + 1) * stride), a1);
+      a2 = _mm256_fmadd_ps(_mm256_set1_ps(w[p + 2]), load8(vc + (p + 2) * stride), a2);
+      a3 = _mm256_fmadd_ps(_mm256_set1_ps(w[p + 3]), load8(vc + (p + 3) * stride), a3);
     }
-    for (; p < n; p++) a0 = _mm256_fmadd_ps(_mm256_set1_ps(w[p]), _mm256_loadu_ps(vc + p * stride), a0);
+    for (; p < n; p++) a0 = _mm256_fmadd_ps(_mm256_set1_ps(w[p]), load8(vc + p * stride), a0);
     _mm256_storeu_ps(out + c, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
   }
 }
@@ -183,8 +292,22 @@ static void softmax_avx2(float* x, int64_t n) {
 }
 
 const CpuKernels& cpu_kernels_avx2_table() {
-  static const CpuKernels k = {"avx2", dot_f32_avx2, dot_f16_avx2, dot_bf16_avx2, f16_to_f32_avx2, axpy_avx2,
-                               attn_scores_avx2, attn_values_avx2, softmax_avx2};
+  static const CpuKernels k = {"avx2",
+                               dot_f32_avx2,
+                               dot_f16_avx2,
+                               dot_bf16_avx2,
+                               f16_to_f32_avx2,
+                               bf16_to_f32_avx2,
+                               f32_to_f16_avx2,
+                               gemm_f32_avx2,
+                               matvec_avx2<load_f16, f16_scalar>,
+                               matvec_avx2<load_bf16, bf16_scalar>,
+                               axpy_avx2,
+                               attn_scores_t<float>,
+                               attn_values_t<float>,
+                               attn_scores_t<uint16_t>,
+                               attn_values_t<uint16_t>,
+                               softmax_avx2};
   return k;
 }
 

@@ -33,11 +33,13 @@ void silu_mul(float* gate, const float* up, int64_t n) {
   }
 }
 
-void rope_angles(int64_t pos, int head_dim, float theta, const float* freq_factors, float* cos_out, float* sin_out) {
+void rope_angles(int64_t pos, int head_dim, float theta, const float* freq_factors, float linear_factor,
+                 float* cos_out, float* sin_out) {
+  const float p = (float)pos / linear_factor;  // exact for factor 1 (and any power of two)
   for (int i = 0; i < head_dim / 2; i++) {
     float freq = 1.0f / std::pow(theta, (float)(2 * i) / (float)head_dim);
     if (freq_factors) freq /= freq_factors[i];
-    const float val = (float)pos * freq;
+    const float val = p * freq;
     cos_out[i] = std::cos(val);
     sin_out[i] = std::sin(val);
   }

@@ -18,8 +18,11 @@ void softmax(float* x, int64_t n);
 void silu_mul(float* gate, const float* up, int64_t n);
 
 // RoPE angles for one position: for pair i of a head (dims 2i, 2i+1),
-// angle = pos * theta^(-2i/head_dim) / factor[i] (factors: Llama 3.1 rope_freqs, or nullptr).
-void rope_angles(int64_t pos, int head_dim, float theta, const float* freq_factors, float* cos_out, float* sin_out);
+// angle = (pos / linear_factor) * theta^(-2i/head_dim) / factor[i] (factors: Llama 3.1
+// rope_freqs, or nullptr; linear_factor: "linear" scaling, 1 for none). pos may be negative
+// (a rotation back by |pos|, for the KV cache shift).
+void rope_angles(int64_t pos, int head_dim, float theta, const float* freq_factors, float linear_factor,
+                 float* cos_out, float* sin_out);
 // Rotates interleaved pairs (x[2i], x[2i+1]) of each of n_heads heads (Meta / GGUF llama layout).
 void rope_apply(float* x, int n_heads, int head_dim, const float* cos_v, const float* sin_v);
 
@@ -35,6 +38,10 @@ int64_t dtype_block_size(DType t);
 // pool when the job is big enough; each row's dot is one thread's, so results do not depend on
 // the thread count.
 void matmul(ThreadPool* pool, const Tensor& W, const float* x, int64_t n_tokens, float* y);
+// y[i] = matmul(W[i], x) for i < n, matrices sharing one input (Q/K/V; gate/up) in one pool job
+// (one barrier instead of n). Same results as n matmul calls; quant weights go to
+// matmul_quant_group.
+void matmul_group(ThreadPool* pool, const Tensor* const* W, float* const* y, int n, const float* x, int64_t T);
 
 // Row `row` of a matrix (embedding lookup), converted or dequantized to float.
 void get_row_f32(const Tensor& W, int64_t row, float* out);

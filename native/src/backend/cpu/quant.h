@@ -3,8 +3,8 @@
 // (activations quantized per block to 8 bits, then an integer dot per block, scaled in float).
 //
 // Pick kernels through quant_kernels(type): the table is chosen once per process from the CPU's
-// features (AVX2+FMA+F16C, else scalar). PADDOCK_CPU_ISA=scalar|avx2 in the environment forces
-// a level at or below what the CPU has (for debugging and A/B timing).
+// features (AVX-512 VNNI, else AVX2+FMA+F16C, else scalar). PADDOCK_CPU_ISA=scalar|avx2 in the
+// environment forces a level at or below what the CPU has (for debugging and A/B timing).
 #pragma once
 
 #include <cstddef>
@@ -25,9 +25,22 @@ using vec_dot_fn = float (*)(int n, const void* w, const void* a);
 using vec_dot_multi_fn = void (*)(int n, const void* w, const void* a, size_t a_stride, int na,
                                   float* out);
 
+// Many weight rows at once (optional, nullptr = loop over vec_dot / vec_dot_multi):
+//   gemv: y[r] = W[r] . act for r in [r0, r1), W rows w_row_bytes apart;
+//   gemm: Y[t * ldy + r] = W[r] . act[t] for t < n_act, act rows a_row_bytes apart.
+// Both give exactly vec_dot's bits for every output (they only reorder independent work).
+// work: caller-owned scratch of quant_rows_work_bytes(n, n_act) bytes (n_act = 1 for gemv),
+// 64-byte aligned (the SIMD files allocate nothing themselves).
+using gemv_fn = void (*)(int n, const void* W, size_t w_row_bytes, int r0, int r1, const void* act, float* y,
+                         void* work);
+using gemm_fn = void (*)(int n, const void* W, size_t w_row_bytes, int r0, int r1, const void* act,
+                         size_t a_row_bytes, int n_act, float* Y, size_t ldy, void* work);
+size_t quant_rows_work_bytes(int n, int n_act);
+
 constexpr int kMaxBatch = 4;
 
-enum class QuantIsa : int { Scalar = 0, AVX2 = 1 };
+// AVX512 = AVX-512 F/BW/VL/DQ + VNNI (cpu_features().avx512_vnni).
+enum class QuantIsa : int { Scalar = 0, AVX2 = 1, AVX512 = 2 };
 
 struct QuantKernels {
   QuantType type;
@@ -36,6 +49,8 @@ struct QuantKernels {
   from_float_fn from_float;    // quantize a row into this type (activations, or ref weights)
   vec_dot_fn vec_dot;          // nullptr for activation-only types (Q8_1, Q8_K)
   vec_dot_multi_fn vec_dot_multi;
+  gemv_fn gemv = nullptr;
+  gemm_fn gemm = nullptr;
 };
 
 // Best kernels for this CPU; nullptr for a type this module does not implement.

@@ -3,6 +3,7 @@
 // after cpuid (and the OS's saved-register mask, XCR0) says the instructions are usable.
 #include "backend/cpu/cpu_features.h"
 #include "quant.h"
+#include "quant_avx512.h"
 #include "quant_kernels.h"
 
 namespace paddock::quant {
@@ -10,6 +11,7 @@ namespace paddock::quant {
 namespace {
 
 QuantIsa detect_best() {
+  if (cpu_features().avx512_vnni) return QuantIsa::AVX512;
   return cpu_features().avx2 ? QuantIsa::AVX2 : QuantIsa::Scalar;
 }
 
@@ -43,6 +45,25 @@ const QuantKernels kAvx2[] = {
     {QT::Q6_K, QT::Q8_K, dequantize_row_q6_K, quantize_row_q6_K_ref, avx2::vec_dot_q6_K_q8_K, avx2::vec_dot_multi_q6_K_q8_K},
     {QT::Q8_K, QT::Q8_K, dequantize_row_q8_K, avx2::quantize_row_q8_K, nullptr, nullptr},
 };
+
+#if defined(PADDOCK_HAVE_AVX512_TU)
+// AVX-512 VNNI: all six weight types get their own dots and GEMM (the legacy ones also a
+// many-row matvec), all bit-identical to the scalar reference; F16/F32 keep AVX2.
+const QuantKernels kAvx512[] = {
+    {QT::Q4_0, QT::Q8_0, dequantize_row_q4_0, quantize_row_q4_0_ref, avx512::vec_dot_q4_0_q8_0,
+     avx512::vec_dot_multi_q4_0_q8_0, avx512::gemv_q4_0_q8_0, avx512::gemm_q4_0_q8_0},
+    {QT::Q4_1, QT::Q8_1, dequantize_row_q4_1, quantize_row_q4_1_ref, avx512::vec_dot_q4_1_q8_1,
+     avx512::vec_dot_multi_q4_1_q8_1, avx512::gemv_q4_1_q8_1, avx512::gemm_q4_1_q8_1},
+    {QT::Q8_0, QT::Q8_0, dequantize_row_q8_0, avx2::quantize_row_q8_0, avx512::vec_dot_q8_0_q8_0,
+     avx512::vec_dot_multi_q8_0_q8_0, avx512::gemv_q8_0_q8_0, avx512::gemm_q8_0_q8_0},
+    {QT::Q4_K, QT::Q8_K, dequantize_row_q4_K, quantize_row_q4_K_ref, avx512::vec_dot_q4_K_q8_K,
+     avx512::vec_dot_multi_q4_K_q8_K, nullptr, avx512::gemm_q4_K_q8_K},
+    {QT::Q5_K, QT::Q8_K, dequantize_row_q5_K, quantize_row_q5_K_ref, avx512::vec_dot_q5_K_q8_K,
+     avx512::vec_dot_multi_q5_K_q8_K, nullptr, avx512::gemm_q5_K_q8_K},
+    {QT::Q6_K, QT::Q8_K, dequantize_row_q6_K, quantize_row_q6_K_ref, avx512::vec_dot_q6_K_q8_K,
+     avx512::vec_dot_multi_q6_K_q8_K, nullptr, avx512::gemm_q6_K_q8_K},
+};
+#endif
 #endif
 
 const QuantKernels* find(const QuantKernels* table, size_t count, QuantType t) {
@@ -57,6 +78,7 @@ bool quant_isa_available(QuantIsa isa) {
   switch (isa) {
     case QuantIsa::Scalar: return true;
     case QuantIsa::AVX2: return cpu_features().avx2;
+    case QuantIsa::AVX512: return cpu_features().avx512_vnni;
   }
   return false;
 }
@@ -70,14 +92,21 @@ const char* quant_isa_name(QuantIsa isa) {
   switch (isa) {
     case QuantIsa::Scalar: return "scalar";
     case QuantIsa::AVX2: return "avx2";
+    case QuantIsa::AVX512: return "avx512";
   }
   return "?";
 }
 
 const QuantKernels* quant_kernels_isa(QuantType t, QuantIsa isa) {
   if (!quant_isa_available(isa)) return nullptr;
+#if defined(PADDOCK_HAVE_AVX512_TU) && defined(PADDOCK_QUANT_X86)
+  if (isa == QuantIsa::AVX512) {
+    if (const QuantKernels* k = find(kAvx512, sizeof(kAvx512) / sizeof(kAvx512[0]), t)) return k;
+    isa = QuantIsa::AVX2;
+  }
+#endif
 #if defined(PADDOCK_QUANT_X86)
-  if (isa == QuantIsa::AVX2) return find(kAvx2, sizeof(kAvx2) / sizeof(kAvx2[0]), t);
+  if (isa == QuantIsa::AVX2 || isa == QuantIsa::AVX512) return find(kAvx2, sizeof(kAvx2) / sizeof(kAvx2[0]), t);
 #endif
   return find(kScalar, sizeof(kScalar) / sizeof(kScalar[0]), t);
 }

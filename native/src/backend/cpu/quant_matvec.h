@@ -42,9 +42,10 @@ QuantStatus quant_matvec(QuantType type, const void* W, int rows, int cols, cons
                          int row_begin, int row_end, const void* scratch);
 
 // Y[a][r] = W[r] . X[a] for a < n_act, r in [row_begin, row_end); Y is [n_act][rows].
-// Each weight block is unpacked once for up to kMaxBatch activation rows, and row tiles are
-// sized to stay in L1 while every activation row passes over them. Same scratch rule as above
-// (scratch prepared with n_act rows).
+// Where the ISA has a GEMM kernel (AVX-512 VNNI) and n_act >= 16 it runs that (weight panels
+// repacked once per chunk of tokens); otherwise each weight block is unpacked once for up to
+// kMaxBatch activation rows, row tiles sized to stay in L1. Every output is bit-identical to
+// quant_matvec on that activation row. Same scratch rule as above (prepared with n_act rows).
 QuantStatus quant_matmul(QuantType type, const void* W, int rows, int cols, const float* X, int n_act,
                          float* Y, int row_begin, int row_end, const void* scratch);
 
