@@ -118,7 +118,7 @@ export interface Addon {
   loadTokenizer(file: string): Promise<NativeTokenizer>;
   createSampler(options: NativeSamplerOptions): NativeSampler;
   /** Writes a loaded model (weights + vocabulary + hyperparameters) as a GGUF file. */
-  writeGguf(model: NativeModel, outFile: string, options: { type: 'f32' | 'f16' }): Promise<void>;
+  writeGguf(model: NativeModel, outFile: string, options: { type: 'f32' | 'f16' | 'q8_0' | 'q4_0' }): Promise<void>;
   /**
    * Writes a random-weight GGUF of a real shape (DESIGN.md "Synthetic shapes") in a file type
    * (F32, F16, Q8_0, Q4_0 or Q4_K_M mixes as llama.cpp's quantizer picks them), streamed tensor

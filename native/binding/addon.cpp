@@ -95,8 +95,13 @@ Napi::Value WriteGguf(const Napi::CallbackInfo& info) {
     std::shared_ptr<Model> model = Napi::ObjectWrap<ModelWrap>::Unwrap(info[0].As<Napi::Object>())->model(env);
     std::string out = arg_string(info, 1, "outFile");
     std::string type = opt_string(env, info.Length() > 2 ? info[2] : env.Undefined(), "type", "f32");
-    if (type != "f32" && type != "f16") throw_invalid(env, "writeGguf type must be 'f32' or 'f16', got '" + type + "'");
-    return new WriteGgufWorker(env, std::move(model), std::move(out), type == "f32" ? DType::F32 : DType::F16);
+    const DType dtype = type == "f32"    ? DType::F32
+                        : type == "f16"  ? DType::F16
+                        : type == "q8_0" ? DType::Q8_0
+                        : type == "q4_0" ? DType::Q4_0
+                                         : DType::I8;  // not an export type: refused below
+    if (dtype == DType::I8) throw_invalid(env, "writeGguf type must be 'f32', 'f16', 'q8_0' or 'q4_0', got '" + type + "'");
+    return new WriteGgufWorker(env, std::move(model), std::move(out), dtype);
   });
 }
 

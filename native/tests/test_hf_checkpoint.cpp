@@ -335,9 +335,9 @@ static void test_rope_scaling(const std::string& data) {
   (void)data;
 }
 
-// Load time: a stories15m-shape model (F32, 6 layers, 32,000 tokens) as GGUF and as an HF folder
-// (2 shards, tokenizer.json), loaded alternately; the HF load must stay within a small factor.
-static void test_load_time() {
+// A stories15m-shape model (F32, 6 layers, 32,000 tokens) as GGUF and as a 2-shard HF folder
+// with tokenizer.json gives the same logits. (Load time is measured by the bench, not here.)
+static void test_sharded_matches_gguf() {
   SynthShape shape;
   CHECK_OK(synth_shape_by_name("stories15m", &shape));
   const std::string gguf = hftest::tmp_root() + "/15m.gguf";
@@ -353,18 +353,6 @@ static void test_load_time() {
   std::shared_ptr<Model> h = load(dir);
   if (!h) return;
   CHECK_MSG(max_abs_diff(forced_logits(h, ids), forced_logits(g, ids)) == 0.0, "stories15m: HF logits differ from GGUF's");
-  double best_g = 1e9, best_h = 1e9;
-  for (int rep = 0; rep < 5; rep++) {
-    for (int which = 0; which < 2; which++) {
-      auto t0 = std::chrono::steady_clock::now();
-      std::shared_ptr<Model> m = load(which ? dir : gguf);
-      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      (which ? best_h : best_g) = std::min(which ? best_h : best_g, ms);
-    }
-  }
-  std::printf("stories15m F32 load (best of 5): GGUF %.1f ms, HF folder %.1f ms (ratio %.2f)\n", best_g, best_h,
-              best_h / best_g);
-  CHECK_MSG(best_h < 5 * best_g + 50, "HF load %.1f ms vs GGUF %.1f ms", best_h, best_g);
   std::remove(gguf.c_str());
 }
 
@@ -380,7 +368,7 @@ int main(int argc, char** argv) {
   test_tokenizer_model(root);
   test_llama3_tokenizer_json(root);
   test_rope_scaling(data);
-  test_load_time();
+  test_sharded_matches_gguf();
   hftest::remove_tmp_root();
   return pdtest::finish("test_hf_checkpoint");
 }

@@ -1,5 +1,6 @@
 #include "io/model_export.h"
 
+#include "backend/cpu/ops.h"
 #include "io/vocab_export.h"
 
 namespace paddock {
@@ -14,16 +15,28 @@ std::string chat_template_of(const Model& m) {
 
 }  // namespace
 
+// llama.cpp's LLAMA_FTYPE for the matrix type: ALL_F32 0, MOSTLY_F16 1, MOSTLY_Q4_0 2,
+// MOSTLY_Q8_0 7, MOSTLY_BF16 32.
+static uint32_t llama_file_type(DType t) {
+  switch (t) {
+    case DType::F16: return 1;
+    case DType::Q4_0: return 2;
+    case DType::Q8_0: return 7;
+    case DType::BF16: return 32;
+    default: return 0;
+  }
+}
+
 Status model_to_gguf(const Model& m, DType matrix_type, GgufWriter* w) {
-  if (!dtype_is_float(matrix_type)) {
-    return PD_ERROR(InvalidArgument, "GGUF export type must be F32, F16 or BF16, got %s", dtype_name(matrix_type));
+  if (!dtype_is_float(matrix_type) && matrix_type != DType::Q8_0 && matrix_type != DType::Q4_0) {
+    return PD_ERROR(InvalidArgument, "GGUF export type must be F32, F16, BF16, Q8_0 or Q4_0, got %s",
+                    dtype_name(matrix_type));
   }
   if (!m.has_vocab) return PD_ERROR(InvalidArgument, "%s was opened without a vocabulary; cannot export it", m.path.c_str());
   const LlamaConfig& c = m.config;
   w->set_string("general.architecture", "llama");
   w->set_string("general.name", m.name);
-  // llama.cpp's LLAMA_FTYPE: ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_BF16 = 32
-  w->set_u32("general.file_type", matrix_type == DType::F32 ? 0u : matrix_type == DType::F16 ? 1u : 32u);
+  w->set_u32("general.file_type", llama_file_type(matrix_type));
   w->set_u32("llama.context_length", (uint32_t)c.context_length);
   w->set_u32("llama.embedding_length", (uint32_t)c.dim);
   w->set_u32("llama.block_count", (uint32_t)c.n_layers);
@@ -45,8 +58,27 @@ Status model_to_gguf(const Model& m, DType matrix_type, GgufWriter* w) {
   if (m.vocab_only) return Status();
   for_each_weight(m.weights, [&](const Tensor& t) {
     std::vector<int64_t> ne(t.ne, t.ne + t.n_dims);
-    const DType out = t.n_dims == 1 ? DType::F32 : matrix_type;
-    w->add_tensor(t.name, out, ne, t.data, t.type);
+    DType out = t.n_dims == 1 ? DType::F32 : matrix_type;
+    if (dtype_is_float(out)) {
+      w->add_tensor(t.name, out, ne, t.data, t.type);
+      return;
+    }
+    // Quantized: rows whose length is not a whole number of blocks stay F16 (as llama.cpp's
+    // quantizer falls back); every row goes through float, whatever the source type.
+    if (t.ne[0] % dtype_block_size(out) != 0) out = DType::F16;
+    size_t row_bytes = 0;
+    dtype_row_bytes(out, t.ne[0], &row_bytes);
+    const Tensor src = t;
+    w->add_tensor_rows(t.name, out, ne, [src, out, row_bytes](int64_t row0, int64_t n_rows, uint8_t* dst) -> Status {
+      std::vector<float> row((size_t)src.ne[0]);
+      for (int64_t r = 0; r < n_rows; r++) {
+        get_row_f32(src, row0 + r, row.data());
+        if (!row_from_f32(out, row.data(), dst + (size_t)r * row_bytes, src.ne[0])) {
+          return PD_ERROR(Internal, "tensor '%s': cannot write a row as %s", src.name.c_str(), dtype_name(out));
+        }
+      }
+      return Status();
+    });
   });
   return Status();
 }

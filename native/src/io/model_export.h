@@ -1,7 +1,8 @@
 // Writes a loaded Model as a GGUF v3 llama file: general.*, llama.* hyperparameters, the
 // tokenizer.ggml.* vocabulary of the model's own kind (SentencePiece "llama", or byte-level BPE
-// "gpt2" with merges and pre for Llama 3), its chat template, and the weight matrices in F32, F16 or BF16 (1-D norm weights stay
-// F32; a tied classifier writes no output.weight).
+// "gpt2" with merges and pre for Llama 3), its chat template, and the weight matrices in F32,
+// F16, BF16, Q8_0 or Q4_0 (1-D norm weights stay F32; quantized rows that are not whole blocks
+// stay F16; a tied classifier writes no output.weight).
 #pragma once
 
 #include <string>

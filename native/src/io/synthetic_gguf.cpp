@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "backend/cpu/ops.h"
 #include "backend/cpu/quant.h"
 #include "io/gguf_writer.h"
 #include "io/meta_vocab.h"
@@ -47,20 +48,6 @@ void random_row(uint64_t seed, uint64_t tensor, uint64_t row, float std, float m
     const uint64_t r = splitmix64(&s);
     const float u = (float)(r & 0xffff) + (float)((r >> 16) & 0xffff) + (float)((r >> 32) & 0xffff) + (float)(r >> 48);
     out[i] = mean + (u - 2.0f * 65535.0f) * k;
-  }
-}
-
-bool quantize_row(DType t, const float* x, void* y, int64_t n) {
-  using namespace quant;
-  switch (t) {
-    case DType::F32: case DType::F16: case DType::BF16: return convert_from_f32(x, t, y, n);
-    case DType::Q8_0: return quantize_row_q8_0_ref(x, y, n);
-    case DType::Q4_0: return quantize_row_q4_0_ref(x, y, n);
-    case DType::Q4_1: return quantize_row_q4_1_ref(x, y, n);
-    case DType::Q4_K: return quantize_row_q4_K_ref(x, y, n);
-    case DType::Q5_K: return quantize_row_q5_K_ref(x, y, n);
-    case DType::Q6_K: return quantize_row_q6_K_ref(x, y, n);
-    default: return false;
   }
 }
 
@@ -267,7 +254,7 @@ Status write_synthetic_gguf_with(const std::string& path, const SynthShape& c, c
         for (int64_t r = ith; r < n_rows; r += nth) {
           const bool quiet = control_rows && (*special_rows)[(size_t)(row0 + r)];
           random_row(seed, ti, (uint64_t)(row0 + r), quiet ? std * 0.02f : std, mean, row.data(), ne0);
-          if (!quantize_row(t, row.data(), dst + (size_t)r * row_bytes, ne0)) bad[ith] = 1;
+          if (!row_from_f32(t, row.data(), dst + (size_t)r * row_bytes, ne0)) bad[ith] = 1;
         }
       };
       std::vector<std::thread> threads;

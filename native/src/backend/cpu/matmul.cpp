@@ -111,4 +111,11 @@ void get_row_f32(const Tensor& W, int64_t row, float* out) {
   convert_to_f32(W.type, W.row(row), out, W.ne[0]);
 }
 
+bool row_from_f32(DType t, const float* x, void* out, int64_t n) {
+  if (dtype_is_float(t)) return convert_from_f32(x, t, out, n);
+  const quant::QuantKernels* k = quant::quant_kernels_isa((quant::QuantType)(uint32_t)t, quant::QuantIsa::Scalar);
+  if (!k || !k->from_float || !k->vec_dot || n % dtype_block_size(t) != 0) return false;
+  return k->from_float(x, out, n);
+}
+
 }  // namespace paddock

@@ -45,5 +45,9 @@ void matmul_group(ThreadPool* pool, const Tensor* const* W, float* const* y, int
 
 // Row `row` of a matrix (embedding lookup), converted or dequantized to float.
 void get_row_f32(const Tensor& W, int64_t row, float* out);
+// The inverse, for writers: n floats converted (F32/F16/BF16) or quantized into type t with the
+// scalar reference quantizers (the bytes llama.cpp's quantizer writes). False for a type without
+// a quantizer or an n that is not a multiple of its block.
+bool row_from_f32(DType t, const float* x, void* out, int64_t n);
 
 }  // namespace paddock
