@@ -6,7 +6,6 @@
 // Build (not part of ctest):
 //   g++ -std=c++17 -O3 -march=x86-64-v2 native/bench/bench_quant.cpp native/src/backend/cpu/quant*.cpp native/src/backend/cpu/cpu_features.cpp -Inative/src -o bench_quant
 // Usage: bench_quant [rows cols]
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,28 +13,12 @@
 
 #include "../src/backend/cpu/quant.h"
 #include "../src/backend/cpu/quant_matvec.h"
+#include "bench_timing.h"
 
 using namespace paddock::quant;
+using bench::best_time;
 
 namespace {
-
-double now_s() {
-  using clock = std::chrono::steady_clock;
-  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
-}
-
-// Best of `reps` runs (after one warm-up), in seconds.
-template <typename F>
-double best_time(int reps, F&& f) {
-  f();
-  double best = 1e30;
-  for (int i = 0; i < reps; i++) {
-    const double t0 = now_s();
-    f();
-    best = std::fmin(best, now_s() - t0);
-  }
-  return best;
-}
 
 // Runs one matvec with an explicit kernel table (so scalar and AVX2 can be compared in one
 // process): quantize x with the activation type's from_float, then vec_dot per row.

@@ -5,7 +5,6 @@
 //   matmul: quant_matmul with T tokens (prefill), GMAC/s.
 // The ISA is chosen per table (quant_kernels_isa), not through PADDOCK_CPU_ISA.
 // Usage: bench_quant_rows [rows cols T]
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,26 +12,12 @@
 
 #include "../src/backend/cpu/quant.h"
 #include "../src/backend/cpu/quant_matvec.h"
+#include "bench_timing.h"
 
 using namespace paddock::quant;
+using bench::best_time;
 
 namespace {
-
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-template <typename F>
-double best_time(int reps, F&& f) {
-  f();
-  double best = 1e30;
-  for (int i = 0; i < reps; i++) {
-    const double t0 = now_s();
-    f();
-    best = std::fmin(best, now_s() - t0);
-  }
-  return best;
-}
 
 // The rows loop quant_matvec.cpp runs, but with an explicit kernel table.
 void rows_matmul(const QuantKernels* k, const uint8_t* W, int rows, int cols, const uint8_t* act, int T, float* Y,

@@ -9,6 +9,7 @@
 #include "infer/bpe_tiktoken_file.h"
 #include "infer/bpe_tokenizer.h"
 #include "infer/pretokenize_llama3.h"
+#include "io/mapped_file.h"
 
 #include <algorithm>
 #include <chrono>
@@ -35,17 +36,6 @@ static int g_failed = 0;
       std::printf("\n");                                          \
     }                                                             \
   } while (0)
-
-static bool slurp(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    return false;
-  }
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
-  return true;
-}
 
 static std::string ids_str(const std::vector<int32_t>& ids) {
   std::string s;
@@ -382,7 +372,7 @@ static void bench(const BpeTokenizer& tok, const std::vector<std::string>& cases
   CHECK(mbs > 1.0, "encode throughput %.2f MB/s", mbs);
 
   std::string alpaca;
-  if (slurp(dir + "/datasets/alpaca/alpaca_5000.json", &alpaca)) {
+  if (read_file(dir + "/datasets/alpaca/alpaca_5000.json", &alpaca).ok()) {
     const double a = encode_mb_per_s(tok, alpaca, &n_tokens);
     std::printf("encode throughput: %.1f MB/s (alpaca_5000.json: %zu bytes -> %zu tokens)\n", a,
                 alpaca.size(), n_tokens);
@@ -401,7 +391,7 @@ int main(int argc, char** argv) {
   std::string inp, out;
   {
     std::ifstream probe(model);
-    if (!probe || !slurp(vinp, &inp) || !slurp(vout, &out)) {
+    if (!probe || !read_file(vinp, &inp).ok() || !read_file(vout, &out).ok()) {
       std::printf("SKIP: Llama 3 tokenizer or llama.cpp vectors not found under %s\n", dir.c_str());
       return 77;  // ctest: skipped
     }

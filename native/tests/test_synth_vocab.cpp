@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "infer/tokenizer_files.h"
+#include "io/mapped_file.h"
 #include "io/meta_vocab.h"
 #include "io/model_loader.h"
 #include "io/synthetic_gguf.h"
@@ -26,19 +27,10 @@ std::string resources_tokenizers() {
   return here.substr(0, here.rfind("/native/tests/")) + "/resources/tokenizers";
 }
 
-bool slurp(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
 // llama.cpp's test-tokenizer-0 vectors: cases separated by a marker line, one line of ids per case.
 bool read_vectors(const std::string& base, std::vector<std::string>* cases, std::vector<std::vector<int32_t>>* want) {
   std::string inp, out;
-  if (!slurp(base + ".inp", &inp) || !slurp(base + ".out", &out)) return false;
+  if (!read_file(base + ".inp", &inp).ok() || !read_file(base + ".out", &out).ok()) return false;
   const std::string sep = "\n__ggml_vocab_test__\n";
   size_t pos = 0;
   for (size_t at; (at = inp.find(sep, pos)) != std::string::npos; pos = at + sep.size()) cases->push_back(inp.substr(pos, at - pos));
@@ -124,7 +116,7 @@ void test_llama3(const std::string& dir, const std::string& testdata) {
   std::string tpl, want_tpl;
   for (const auto& [key, value] : m->metadata)
     if (key == "tokenizer.chat_template") tpl = value.string;
-  CHECK(slurp(dir + "/llama3/chat_template.jinja", &want_tpl) && !want_tpl.empty() && tpl == want_tpl);
+  CHECK(read_file(dir + "/llama3/chat_template.jinja", &want_tpl).ok() && !want_tpl.empty() && tpl == want_tpl);
 }
 
 // A real vocabulary whose size differs from the shape's is refused, naming both.

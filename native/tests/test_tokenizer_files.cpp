@@ -16,6 +16,7 @@
 #include "infer/bpe_tokenizer.h"
 #include "infer/tokenizer_files.h"
 #include "io/gguf_writer.h"
+#include "io/mapped_file.h"
 #include "io/model_loader.h"
 #include "testing.h"
 
@@ -25,15 +26,6 @@ namespace {
 
 std::string tmp_path(const std::string& name) {
   return "/tmp/paddock-tokfiles-" + std::to_string((long)getpid()) + "-" + name;
-}
-
-bool slurp(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
-  return true;
 }
 
 void spit(const std::string& path, const std::string& data) {
@@ -265,7 +257,7 @@ void test_llama3_derived(const std::string& dir) {
   const std::string model = dir + "/tokenizers/llama3/tokenizer.model";
   const std::string vec = dir + "/tokenizers/llamacpp-vectors/ggml-vocab-llama-bpe.gguf";
   std::string inp, outs;
-  if (!pdtest::file_exists(model) || !slurp(vec + ".inp", &inp) || !slurp(vec + ".out", &outs)) {
+  if (!pdtest::file_exists(model) || !read_file(vec + ".inp", &inp).ok() || !read_file(vec + ".out", &outs).ok()) {
     std::printf("skip: Llama 3 tokenizer or vectors not found under %s\n", dir.c_str());
     return;
   }
@@ -346,7 +338,7 @@ void test_llama2(const std::string& dir) {
   const std::string model = dir + "/tokenizers/llama2/tokenizer.model";
   const std::string vec = dir + "/tokenizers/llamacpp-vectors/ggml-vocab-llama-spm.gguf";
   std::string data, inp, outs;
-  if (!slurp(model, &data) || !slurp(vec + ".inp", &inp) || !slurp(vec + ".out", &outs)) {
+  if (!read_file(model, &data).ok() || !read_file(vec + ".inp", &inp).ok() || !read_file(vec + ".out", &outs).ok()) {
     std::printf("skip: Llama 2 tokenizer or vectors not found under %s\n", dir.c_str());
     return;
   }

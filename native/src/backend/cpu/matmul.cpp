@@ -13,8 +13,6 @@
 
 namespace paddock {
 
-// Below this many multiply-adds a job runs on the calling thread: waking workers costs more.
-static constexpr double kParallelMinWork = 128.0 * 1024.0;
 // A panel of weight rows (as F32) and a tile of activations share L2 (2 MiB on the CPUs that
 // matter most): ~512 KiB of rows, ~1 MiB of tokens.
 static constexpr int64_t kPanelBytes = 512 * 1024, kTileBytes = 1024 * 1024;
@@ -94,10 +92,6 @@ void matmul_group(ThreadPool* pool, const Tensor* const* W, float* const* y, int
 }
 
 void matmul(ThreadPool* pool, const Tensor& W, const float* x, int64_t n_tokens, float* y) {
-  if (!dtype_is_float(W.type)) {
-    matmul_quant(pool, W, x, n_tokens, y);
-    return;
-  }
   const Tensor* w = &W;
   matmul_group(pool, &w, &y, 1, x, n_tokens);
 }

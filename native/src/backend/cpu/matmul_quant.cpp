@@ -10,8 +10,6 @@
 
 namespace paddock {
 
-// Below this many multiply-adds a job runs on the calling thread: waking workers costs more.
-static constexpr double kParallelMinWork = 128.0 * 1024.0;
 // Most matrices one group call takes (Q/K/V, gate/up: 3 is plenty; more go in batches).
 static constexpr int kMaxGroup = 8;
 

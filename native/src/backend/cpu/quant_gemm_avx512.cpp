@@ -23,7 +23,6 @@ namespace {
 
 constexpr int kPanelRows = 16;   // one zmm of int32 lanes
 constexpr int kTileTokens = 8;   // tokens sharing each weight load
-constexpr size_t kChunkActBytes = 1280 * 1024;  // activations per panel repack: they stay in L2
 
 // One 32-element block of a 16-row panel: group g (elements 4g..4g+3) of row r at q[g][4r].
 struct PanelBlock {
@@ -103,9 +102,7 @@ PQ_AVX512_FN void gemm(int n, const void* W, size_t wrb, int r0, int r1, const v
     act_terms<T>(nb, act + size_t(t) * arb, corr + o, da + o, sa + o);
   }
   const uint8_t* w = static_cast<const uint8_t*>(W);
-  // As many tokens per weight-panel repack as keep their activations in L2 (whole tiles).
-  const int fit = int(kChunkActBytes / arb) / kTileTokens * kTileTokens;
-  const int chunk = fit > kTileTokens ? fit : kTileTokens;
+  const int chunk = tokens_per_panel_repack(arb, kTileTokens);
   for (int c0 = 0; c0 < n_act; c0 += chunk) {
     const int c1 = c0 + chunk < n_act ? c0 + chunk : n_act;
     for (int p0 = r0; p0 < r1; p0 += kPanelRows) {

@@ -19,7 +19,6 @@ namespace {
 
 constexpr int kPanelRows = 16;
 constexpr int kTileTokens = 6;   // int + float accumulators per token must fit 32 zmm registers
-constexpr size_t kChunkActBytes = 1280 * 1024;  // activations per panel repack: they stay in L2
 // Decode reads each weight row once, mostly from L3 or DRAM: prefetch this many super-blocks
 // ahead (one row at a time is a single stream, too little for the hardware prefetcher alone).
 constexpr int kPrefetchBlocks = 6;
@@ -335,9 +334,7 @@ PQ_AVX512_FN void gemm(int n, const void* W, size_t wrb, int r0, int r1, const v
     for (int b = 0; b < nsb; b++)
       K::token(reinterpret_cast<const block_q8_K*>(act + size_t(t) * arb)[b], tok[size_t(t) * nsb + b]);
   const uint8_t* w = static_cast<const uint8_t*>(W);
-  // As many tokens per weight-panel repack as keep their activations in L2 (whole tiles).
-  const int fit = int(kChunkActBytes / arb) / kTileTokens * kTileTokens;
-  const int chunk = fit > kTileTokens ? fit : kTileTokens;
+  const int chunk = tokens_per_panel_repack(arb, kTileTokens);
   for (int c0 = 0; c0 < n_act; c0 += chunk) {
     const int c1 = c0 + chunk < n_act ? c0 + chunk : n_act;
     for (int p0 = r0; p0 < r1; p0 += kPanelRows) {

@@ -103,6 +103,14 @@ PQ_AVX512_INLINE __m256i reduce8(const __m256i v[8]) {
   return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
 }
 
+// GEMMs repack a panel of weight rows once per chunk of tokens: as many whole tiles of
+// tile_tokens as keep the chunk's activations (act_row_bytes each) in L2, at least one tile.
+constexpr size_t kChunkActBytes = 1280 * 1024;
+inline int tokens_per_panel_repack(size_t act_row_bytes, int tile_tokens) {
+  const int fit = int(kChunkActBytes / act_row_bytes) / tile_tokens * tile_tokens;
+  return fit > tile_tokens ? fit : tile_tokens;
+}
+
 // GEMM panels: 16 rows of 32 bytes each (row r at src + r * stride) -> q[g][4r..4r+3] = bytes
 // 4g..4g+3 of row r, g = 0..7 (q rows 64 bytes apart): two 8x8 dword transposes.
 PQ_AVX512_INLINE void transpose_16x8(const uint8_t* src, size_t stride, uint8_t (*q)[64]) {

@@ -48,6 +48,9 @@ class ThreadPool {
   std::condition_variable cv_;
 };
 
+// Below this many multiply-adds a matmul runs on the calling thread: waking workers costs more.
+constexpr double kParallelMinWork = 128.0 * 1024.0;
+
 // The [begin, end) share of n items for thread ith of nth (contiguous, as even as possible).
 inline void split_range(int64_t n, int ith, int nth, int64_t* begin, int64_t* end) {
   const int64_t chunk = n / nth, rem = n % nth;
