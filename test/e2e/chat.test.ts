@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, noChromium } from '../support/browser';
+import { launchBrowser, noChromium, withServerAndBrowser } from '../support/browser';
 import { enginePidOf, startServer, tempHome, waitFor } from '../support/server';
 
 async function openApp(browser: Browser, url: string): Promise<Page> {
@@ -68,9 +68,7 @@ test('chat: create a conversation, stream a reply, restart the server, reload â€
 });
 
 test('chat: killing the engine mid-reply shows an error, keeps the partial reply marked, and the next message works', { skip: noChromium }, async () => {
-  const server = await startServer({ env: { PADDOCK_ENGINE_STEP_DELAY_MS: '60' } });
-  const browser = await launchBrowser();
-  try {
+  await withServerAndBrowser({ env: { PADDOCK_ENGINE_STEP_DELAY_MS: '60' } }, async ({ server, browser }) => {
     const page = await openApp(browser, server.url);
     await page.getByTestId('new-conversation').click();
     await setSetting(page, 'settings-max-tokens', '400');
@@ -96,16 +94,11 @@ test('chat: killing the engine mid-reply shows an error, keeps the partial reply
     await first.waitFor();
     assert.equal(await first.getAttribute('data-status'), 'interrupted');
     assert.equal(await first.getByTestId('message-content').innerText(), partial);
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test('chat: sampling and context settings persist per conversation and reach the engine', { skip: noChromium }, async () => {
-  const server = await startServer();
-  const browser = await launchBrowser();
-  try {
+  await withServerAndBrowser({}, async ({ server, browser }) => {
     const page = await openApp(browser, server.url);
     await page.getByTestId('new-conversation').click();
     await setSetting(page, 'settings-temperature', '0');
@@ -153,8 +146,5 @@ test('chat: sampling and context settings persist per conversation and reach the
     assert.equal(await page.getByTestId('settings-min-p').inputValue(), '0');
     assert.equal(await page.getByTestId('settings-context-length').inputValue(), '');
     assert.deepEqual((page as Page & { errors?: string[] }).errors, []);
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });

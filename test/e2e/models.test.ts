@@ -3,14 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchBrowser, noChromium } from '../support/browser';
-import { startServer, tempHome } from '../support/server';
+import { noChromium, withServerAndBrowser } from '../support/browser';
 
 test('models: the bundled model is listed; a garbage file is refused with its name and nothing changes', { skip: noChromium }, async () => {
-  const home = tempHome();
-  const server = await startServer({ home });
-  const browser = await launchBrowser();
-  try {
+  await withServerAndBrowser({}, async ({ server, browser, home }) => {
     const page = await browser.newPage();
     await page.goto(server.url);
     await page.getByTestId('nav-models').click();
@@ -27,10 +23,7 @@ test('models: the bundled model is listed; a garbage file is refused with its na
     const msg = await err.innerText();
     assert.ok(msg.includes(bad), msg);
     assert.equal(await rows.count(), 1);
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 /** A GGUF header with no tensors and general.architecture = `arch`, written by hand. */
@@ -50,10 +43,7 @@ function ggufOfArchitecture(file: string, arch: string): void {
 }
 
 test('models: details show architecture, size, context, chat template and memory; an unsupported architecture is refused', { skip: noChromium }, async () => {
-  const home = tempHome();
-  const server = await startServer({ home });
-  const browser = await launchBrowser();
-  try {
+  await withServerAndBrowser({}, async ({ server, browser, home }) => {
     const page = await browser.newPage();
     await page.goto(server.url);
     await page.getByTestId('nav-models').click();
@@ -82,8 +72,5 @@ test('models: details show architecture, size, context, chat template and memory
     assert.ok(msg.includes(falcon), msg);
     assert.match(msg, /architecture 'falcon' is not supported/);
     assert.equal(await page.getByTestId('model-row').count(), 1);
-  } finally {
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
