@@ -5,14 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
-#if defined(_WIN32)
-#include <io.h>
-#include <process.h>
-#define PD_GETPID _getpid
-#else
-#include <unistd.h>
-#define PD_GETPID getpid
-#endif
+#include "io/atomic_file.h"
 
 namespace paddock {
 
@@ -197,30 +190,10 @@ Status GgufWriter::write_to_memory(std::vector<uint8_t>* out) const {
 
 Status GgufWriter::write_file(const std::string& path) const {
   PD_TRY(check());
-  const std::string tmp = path + ".tmp-" + std::to_string((long long)PD_GETPID());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return PD_ERROR(IO, "cannot create %s: %s", tmp.c_str(), std::strerror(errno));
-  Sink sink(f);
-  Status st = write(sink);
-  if (st.ok() && std::fflush(f) != 0) st = PD_ERROR(IO, "cannot write %s: %s", tmp.c_str(), std::strerror(errno));
-#if !defined(_WIN32)
-  if (st.ok() && fsync(fileno(f)) != 0) st = PD_ERROR(IO, "cannot sync %s: %s", tmp.c_str(), std::strerror(errno));
-#endif
-  if (std::fclose(f) != 0 && st.ok()) st = PD_ERROR(IO, "cannot close %s: %s", tmp.c_str(), std::strerror(errno));
-  if (!st.ok()) {
-    std::remove(tmp.c_str());
-    if (st.code() == ErrorCode::IO) return PD_ERROR(IO, "writing %s failed: %s", path.c_str(), st.message().c_str());
-    return st;
-  }
-#if defined(_WIN32)
-  std::remove(path.c_str());  // rename does not replace on Windows
-#endif
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    std::remove(tmp.c_str());
-    return PD_ERROR(IO, "cannot rename %s to %s: %s", tmp.c_str(), path.c_str(), std::strerror(e));
-  }
-  return Status();
+  return write_file_atomically(path, [&](std::FILE* f) {
+    Sink sink(f);
+    return write(sink);
+  });
 }
 
 }  // namespace paddock

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "io/atomic_file.h"
+
 namespace paddock {
 
 std::string json_quote(const std::string& s) {
@@ -41,20 +43,14 @@ Status write_safetensors(const std::string& path, const std::vector<SafetensorsE
   header += "}";
   while ((8 + header.size()) % 8 != 0) header += ' ';
 
-  const std::string tmp = path + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return PD_ERROR(IO, "cannot create %s: %s", tmp.c_str(), std::strerror(errno));
-  uint8_t len[8];
-  for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)header.size() >> (8 * i));
-  bool ok = std::fwrite(len, 1, 8, f) == 8 && std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  for (const SafetensorsEntry& t : tensors)
-    ok = ok && (t.nbytes == 0 || std::fwrite(t.data, 1, (size_t)t.nbytes, f) == t.nbytes);
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return PD_ERROR(IO, "cannot write %s: %s", path.c_str(), std::strerror(errno));
-  }
-  return Status();
+  return write_file_atomically(path, [&](std::FILE* f) {
+    uint8_t len[8];
+    for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)header.size() >> (8 * i));
+    bool ok = std::fwrite(len, 1, 8, f) == 8 && std::fwrite(header.data(), 1, header.size(), f) == header.size();
+    for (const SafetensorsEntry& t : tensors)
+      ok = ok && (t.nbytes == 0 || std::fwrite(t.data, 1, (size_t)t.nbytes, f) == t.nbytes);
+    return ok ? Status() : PD_ERROR(IO, "cannot write %s: %s", path.c_str(), std::strerror(errno));
+  });
 }
 
 }  // namespace paddock

@@ -22,6 +22,10 @@ struct ScheduleConfig {
 Status parse_schedule_kind(const std::string& s, ScheduleKind* out);
 const char* schedule_kind_name(ScheduleKind k);
 
+// INVALID_ARGUMENT naming the field: warmup_steps >= 0, final_ratio in [0, 1], and
+// total_steps > warmup_steps for linear and cosine.
+Status check_schedule(const ScheduleConfig& s);
+
 // The learning rate of step `step` (0-based): warmup from peak/warmup_steps up to peak over
 // warmup_steps, then the decay from peak to final_ratio * peak at total_steps (held after).
 double lr_at(const ScheduleConfig& s, double peak, int64_t step);

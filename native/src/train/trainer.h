@@ -65,11 +65,19 @@ class Trainer {
   Status save_checkpoint(const std::string& path, const std::string& extra_json) const;
   // Restores a checkpoint written by save_checkpoint into a trainer created with the same
   // config (BAD_MODEL_FILE naming the file for a mismatch); *extra_json gets what was saved.
+  // Must match: the base (file bytes, parameter count), method, LoRA rank/alpha/dropout/targets,
+  // seed, and every parameter's name and shape. May differ: optimizer, schedule (a resumed run
+  // may raise its total steps), max_seq_len, threads (bitwise equal losses need the same count).
+  // Parameters, AdamW moments and the step count are restored bit for bit; on any error the
+  // trainer is unchanged. train/train_checkpoint.h reads a checkpoint without a trainer.
   Status load_checkpoint(const std::string& path, std::string* extra_json);
 
   int64_t steps_done() const;
   const TrainerConfig& config() const;
   const ParamSet& params() const;       // adapter tensors (LoRA) or every weight (full)
+  // The same, writable: to start from an existing adapter, and for tests (golden values).
+  // Names and shapes must not change.
+  ParamSet* mutable_params();
   const LoraWeights* lora() const;      // nullptr for full fine-tuning
   size_t memory_bytes() const;          // parameters + gradients + moments + activations
 

@@ -4,7 +4,9 @@
 //                                               tile at a time, never as a whole matrix)
 //   weight grad  dW += dy^T x     [n_out, n_in] F32 — for trained weights only
 // Work is split statically over the pool, and each output element is summed in a fixed order
-// by one thread, so results are bitwise reproducible for a given thread count.
+// by one thread, so results are bitwise reproducible for a given thread count. (That order does
+// not depend on the thread count or the ISA table either, except that the portable fallback
+// does not fuse multiply-adds: see matmul_grad_kernels.h.)
 #pragma once
 
 #include <cstdint>
