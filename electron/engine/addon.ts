@@ -46,7 +46,23 @@ export interface NativeContext {
    * down (RoPE re-applied), so generation continues in a full context. Optional: feature-detect it.
    */
   shift?(keep: number, discard: number): void;
+  /**
+   * Attaches LoRA adapters (replacing the previous set; [] detaches all) without reloading the
+   * base: each adds scale * (alpha / rank) * B A x to the matrices it targets, as llama.cpp's
+   * --lora-scaled does. Scale 0 gives the base's logits exactly. The KV cache was computed with
+   * the old set, so the position goes back to 0. Optional in fakes: feature-detect it.
+   */
+  setAdapters?(adapters: { adapter: NativeAdapter; scale?: number }[]): void;
   dispose(): void;
+}
+
+/** A LoRA adapter held natively (loadAdapter), attachable to contexts of models of its base's shape. */
+export interface NativeAdapter {
+  readonly path: string;
+  readonly rank: number;
+  readonly alpha: number;
+  /** Targeted matrices: q, k, v, o, gate, up, down. */
+  readonly targets: readonly string[];
 }
 
 export interface NativeModel {
@@ -109,6 +125,68 @@ export interface NativeBackend {
   devices: { name: string; memory_bytes: number }[];
 }
 
+/** A training run's settings as the native trainer takes them (electron/core/training/run-config.ts resolves them). */
+export interface NativeTrainerConfig {
+  method: 'lora' | 'full';
+  rank?: number;
+  alpha?: number;
+  dropout?: number;
+  /** Comma-separated subset of q,k,v,o,gate,up,down. */
+  targets?: string;
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** 0 = no clipping. */
+  clipNorm?: number;
+  schedule?: 'constant' | 'linear' | 'cosine';
+  warmupSteps?: number;
+  totalSteps?: number;
+  finalRatio?: number;
+  maxSeqLen?: number;
+  checkpointActivations?: boolean;
+  seed?: number;
+  threads?: number;
+}
+
+/** One packed row (native TrainRow): targets[t] is predicted after tokens[0..t]; weight 0 masks a position. */
+export interface NativeTrainRow {
+  tokens: Int32Array;
+  targets: Int32Array;
+  weights: Float32Array;
+  positions?: Int32Array;
+  segments?: Int32Array;
+}
+
+export interface NativeStepResult {
+  /** 1-based. */
+  step: number;
+  /** Weighted mean loss over the step's rows, before the update. */
+  loss: number;
+  /** Global L2 norm before clipping. */
+  gradNorm: number;
+  lr: number;
+  tokens: number;
+  lossTokens: number;
+  seconds: number;
+}
+
+/** One training run's native state over a loaded model; one call at a time (await each). */
+export interface NativeTrainer {
+  readonly stepsDone: number;
+  readonly memoryBytes: number;
+  readonly trainableParameters: number;
+  /** One optimizer step over the rows (gradient accumulation across them). */
+  step(rows: NativeTrainRow[]): Promise<NativeStepResult>;
+  evaluate(rows: NativeTrainRow[]): Promise<number>;
+  /** Parameters, moments, step and `extraJson` (opaque), written to a temp file then renamed. */
+  saveCheckpoint(file: string, extraJson: string): Promise<void>;
+  /** Restores a checkpoint of a trainer with the same config; resolves with its extraJson. */
+  loadCheckpoint(file: string): Promise<string>;
+  dispose(): void;
+}
+
 export interface Addon {
   readonly version: string;
   /** Reads and validates a model file's header and tensor table (bounds, types) without loading weights. */
@@ -127,6 +205,28 @@ export interface Addon {
    */
   writeSyntheticGguf(outFile: string, options: { shape: SyntheticShape; type: SyntheticType; seed?: number; vocabDir?: string }): Promise<string>;
   backends(): NativeBackend[];
+  /** Reads a GGUF LoRA adapter file or a PEFT folder (adapter_config.json + adapter_model.safetensors) for `model`'s shape. */
+  loadAdapter(model: NativeModel, path: string): Promise<NativeAdapter>;
+  /**
+   * Writes a random LoRA adapter for `model`'s shape (A as a fresh adapter, B uniform in
+   * [-bRange, bRange] so it changes the output): GGUF LoRA file or PEFT folder. For tests and
+   * benches. Resolves with outPath.
+   */
+  writeSyntheticAdapter(
+    model: NativeModel,
+    outPath: string,
+    options?: { format?: 'gguf' | 'peft'; rank?: number; alpha?: number; targets?: string; seed?: number; bRange?: number },
+  ): Promise<string>;
+  /** Builds a trainer (trainable parameters, optimizer state, activations) over a loaded model; OUT_OF_MEMORY names the bytes needed. */
+  createTrainer(model: NativeModel, config: NativeTrainerConfig): Promise<NativeTrainer>;
+  /**
+   * Exports a run from its checkpoint and base model: the adapter as a PEFT folder or a GGUF LoRA
+   * file, or the base with the adapter merged (or the fully fine-tuned weights) as GGUF of `type`
+   * (default f16). Resolves with `out`.
+   */
+  exportTrainedRun(base: NativeModel, checkpoint: string, options: { format: 'peft' | 'gguf-lora' | 'gguf-merged'; type?: 'f16' | 'q8_0' | 'q4_k_m'; out: string }): Promise<string>;
+  /** The machine's measured F32 GEMM rate (FLOP/s, best of repeated runs within about `seconds`), for MFU estimates. */
+  measureGemmFlops(seconds: number, threads: number): Promise<number>;
 }
 
 export const SYNTHETIC_SHAPES = ['stories260k', 'stories15m', 'tinyllama-1.1b', 'llama-3.2-1b', 'llama-2-7b'] as const;

@@ -2,6 +2,7 @@
 // createSampler, backends(), version. Shapes match electron/engine/addon.ts.
 #include <napi.h>
 
+#include "adapter_wrap.h"
 #include "addon_data.h"
 #include "context_wrap.h"
 #include "core/sysinfo.h"
@@ -13,6 +14,7 @@
 #include "promise_worker.h"
 #include "sampler_wrap.h"
 #include "tokenizer_wrap.h"
+#include "trainer_wrap.h"
 
 namespace paddock {
 
@@ -172,6 +174,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadTokenizer", Napi::Function::New<LoadTokenizer>(env, "loadTokenizer"));
   exports.Set("createSampler", Napi::Function::New<CreateSampler>(env, "createSampler"));
   exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
+  exports.Set("loadAdapter", Napi::Function::New<LoadAdapter>(env, "loadAdapter"));
+  exports.Set("writeSyntheticAdapter", Napi::Function::New<WriteSyntheticAdapter>(env, "writeSyntheticAdapter"));
+  TrainerWrap::Register(env, exports);  // createTrainer, training exports, measureGemmFlops
   return exports;
 }
 

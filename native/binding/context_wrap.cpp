@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "adapter_wrap.h"
 #include "addon_data.h"
 #include "js_errors.h"
 #include "promise_worker.h"
@@ -54,6 +55,7 @@ Napi::Function ContextWrap::Define(Napi::Env env) {
                          InstanceMethod<&ContextWrap::Decode>("decode"),
                          InstanceMethod<&ContextWrap::Truncate>("truncate"),
                          InstanceMethod<&ContextWrap::Shift>("shift"),
+                         InstanceMethod<&ContextWrap::SetAdapters>("setAdapters"),
                          InstanceMethod<&ContextWrap::Dispose>("dispose"),
                      });
 }
@@ -133,6 +135,28 @@ void ContextWrap::Shift(const Napi::CallbackInfo& info) {
     throw_invalid(env, "keep and discard must be non-negative integers within the context");
   }
   Status st = ctx_->shift((int64_t)keep, (int64_t)discard);
+  if (!st.ok()) throw_status(env, st);
+  position_ = ctx_->position();
+}
+
+// setAdapters([{adapter, scale}]): replaces the attached adapters; the position goes back to 0.
+void ContextWrap::SetAdapters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ctx_) throw_invalid(env, "this context has been disposed");
+  if (busy_) throw_invalid(env, "cannot change adapters while a decode is running; await it first");
+  if (info.Length() < 1 || !info[0].IsArray()) throw_invalid(env, "setAdapters needs an array of {adapter, scale}");
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<LoraStackEntry> entries;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (!item.IsObject()) throw_invalid(env, "setAdapters entries must be {adapter, scale} objects");
+    Napi::Object o = item.As<Napi::Object>();
+    LoraStackEntry e;
+    e.adapter = adapter_from_js(env, o.Get("adapter"), "adapter");
+    e.scale = (float)opt_number(env, o, "scale", 1.0);
+    entries.push_back(std::move(e));
+  }
+  Status st = ctx_->set_adapters(std::move(entries));
   if (!st.ok()) throw_status(env, st);
   position_ = ctx_->position();
 }

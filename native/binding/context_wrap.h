@@ -26,6 +26,7 @@ class ContextWrap : public Napi::ObjectWrap<ContextWrap> {
   Napi::Value Decode(const Napi::CallbackInfo& info);
   void Truncate(const Napi::CallbackInfo& info);
   void Shift(const Napi::CallbackInfo& info);
+  void SetAdapters(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<LlamaContext> ctx_;  // shared with a running DecodeWorker

@@ -54,11 +54,17 @@ Status LlamaContext::decode(const int32_t* tokens, int64_t n, std::vector<float>
   ScopedFlushDenormals ftz;
   for (int64_t i = 0; i < n; i += scratch_.max_tokens) {
     const int64_t T = std::min(scratch_.max_tokens, n - i);
-    llama_forward(m, *pool_, kv_, scratch_, tokens + i, T, pos_, i + T == n);
+    llama_forward(m, *pool_, kv_, scratch_, tokens + i, T, pos_, i + T == n, &lora_);
     pos_ += T;
   }
   logits->resize((size_t)m.config.vocab_size);
   std::memcpy(logits->data(), scratch_.logits.data(), logits->size() * sizeof(float));
+  return Status();
+}
+
+Status LlamaContext::set_adapters(std::vector<LoraStackEntry> adapters) {
+  PD_TRY(lora_.set(model_->config, std::move(adapters), scratch_.max_tokens));
+  pos_ = 0;
   return Status();
 }
 

@@ -10,6 +10,7 @@
 #include "backend/cpu/threadpool.h"
 #include "model/kv_cache.h"
 #include "model/llama_forward.h"
+#include "model/lora_stack.h"
 #include "model/model.h"
 
 namespace paddock {
@@ -32,6 +33,11 @@ class LlamaContext {
   // later ones down by `discard`, re-rotating their keys by RoPE for the new positions, so
   // decoding continues at position() - discard.
   Status shift(int64_t keep, int64_t discard);
+  // Attaches LoRA adapters (replacing those attached before; empty detaches them all) without
+  // touching the base model. The KV cache holds keys and values computed with the old set, so
+  // the position goes back to 0. Adapters made for another shape: INVALID_ARGUMENT, nothing changed.
+  Status set_adapters(std::vector<LoraStackEntry> adapters);
+  const std::vector<LoraStackEntry>& adapters() const { return lora_.entries(); }
 
   int64_t position() const { return pos_; }
   int64_t context_length() const { return kv_.n_ctx; }
@@ -44,6 +50,7 @@ class LlamaContext {
   std::unique_ptr<ThreadPool> pool_;
   KvCache kv_;
   ForwardScratch scratch_;
+  LoraStack lora_;
   int64_t pos_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include "backend/cpu/kernels.h"
 #include "backend/cpu/ops.h"
 #include "backend/cpu/threadpool.h"
+#include "model/lora_stack.h"
 
 namespace paddock {
 
@@ -78,7 +79,7 @@ static void attention(const LlamaConfig& c, ThreadPool& pool, const KvCache& kv,
 }
 
 void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch& s, const int32_t* tokens,
-                   int64_t T, int64_t pos0, bool want_logits) {
+                   int64_t T, int64_t pos0, bool want_logits, LoraStack* lora) {
   const LlamaConfig& c = m.config;
   const LlamaWeights& w = m.weights;
   const int64_t dim = c.dim, hid = c.hidden_dim, hd = c.head_dim(), kvd = c.kv_dim();
@@ -89,6 +90,7 @@ void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch
   float* kb = s.kb.f32();
   float* vb = s.vb.f32();
   const float* freq_factors = w.rope_freqs.empty() ? nullptr : (const float*)w.rope_freqs.data;
+  if (lora && lora->inactive()) lora = nullptr;
 
   for_each_token(pool, T, [&](int64_t t) {
     get_row_f32(w.tok_embd, tokens[t], x + t * dim);
@@ -108,6 +110,11 @@ void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch
     const Tensor* qkv[3] = {&L.wq, &L.wk, &L.wv};
     float* qkv_out[3] = {q, kb, vb};
     matmul_group(&pool, qkv, qkv_out, 3, xb, T);
+    if (lora) {  // before RoPE: the adapter adds to W x itself
+      lora->apply(pool, l, LoraTarget::Q, xb, T, q);
+      lora->apply(pool, l, LoraTarget::K, xb, T, kb);
+      lora->apply(pool, l, LoraTarget::V, xb, T, vb);
+    }
     for_each_token(pool, T, [&](int64_t t) {
       const float* r = s.rope.f32() + t * hd;
       rope_apply(q + t * dim, (int)c.n_heads, (int)hd, r, r + hd / 2);
@@ -117,6 +124,7 @@ void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch
     });
     attention(c, pool, kv, s, l, T, pos0);
     matmul(&pool, L.wo, xb, T, xb2);
+    if (lora) lora->apply(pool, l, LoraTarget::O, xb, T, xb2);
 
     // feed-forward block: x += w_down(silu(w_gate xn) * w_up xn), xn = rmsnorm(x)
     for_each_token(pool, T, [&](int64_t t) {
@@ -126,8 +134,13 @@ void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch
     const Tensor* gate_up[2] = {&L.w_gate, &L.w_up};
     float* gate_up_out[2] = {s.hb.f32(), s.hb2.f32()};
     matmul_group(&pool, gate_up, gate_up_out, 2, xb, T);
+    if (lora) {
+      lora->apply(pool, l, LoraTarget::Gate, xb, T, s.hb.f32());
+      lora->apply(pool, l, LoraTarget::Up, xb, T, s.hb2.f32());
+    }
     for_each_token(pool, T, [&](int64_t t) { silu_mul(s.hb.f32() + t * hid, s.hb2.f32() + t * hid, hid); });
     matmul(&pool, L.w_down, s.hb.f32(), T, xb2);
+    if (lora) lora->apply(pool, l, LoraTarget::Down, s.hb.f32(), T, xb2);
   }
   // The last layer's FFN residual, for the last token only: nothing reads the other rows again.
   const int64_t last = (T - 1) * dim;

@@ -11,6 +11,7 @@
 namespace paddock {
 
 class ThreadPool;
+class LoraStack;
 
 // Activations for up to max_tokens tokens per chunk (shapes per field).
 struct ForwardScratch {
@@ -33,7 +34,9 @@ struct ForwardScratch {
 
 // Runs tokens[0..T) at positions pos0..pos0+T-1 (T <= s.max_tokens, pos0 + T <= kv.n_ctx, ids
 // valid: the caller checks). When `want_logits`, s.logits holds the last token's logits.
+// `lora` (optional, model/lora_stack.h): adapters added to the targeted matrices' outputs;
+// nullptr or an inactive stack costs one branch per matrix.
 void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch& s, const int32_t* tokens,
-                   int64_t T, int64_t pos0, bool want_logits);
+                   int64_t T, int64_t pos0, bool want_logits, LoraStack* lora = nullptr);
 
 }  // namespace paddock
