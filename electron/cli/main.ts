@@ -4,10 +4,13 @@ import { bundleModelCommand } from './bundle-model';
 import { UsageError, fail } from './fail';
 import { generateCommand } from './generate';
 import { logitsCommand } from './logits';
+import { maskCommand } from './mask';
 import { benchCommand } from './bench';
 import { serveCommand } from './serve';
 import { tokenizeCommand } from './tokenize';
 import { synthCommand } from './synth';
+import { trainCommand } from './train';
+import { exportCommand } from './export';
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
@@ -16,16 +19,23 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   'bundle-model': bundleModelCommand,
   synth: synthCommand,
   logits: logitsCommand,
+  mask: maskCommand,
   bench: benchCommand,
+  train: trainCommand,
+  export: exportCommand,
 };
 
 const usage = `usage: paddock <command> [options]
   generate --model F [--tokenizer F] [--prompt T] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
   tokenize --model F   (JSON strings on stdin, one per line -> JSON arrays of token ids)
   logits --model F [--tokenizer F] --prompt T   (JSON {"tokens":[...],"logits":[...]} of the last position)
+  mask --model F [--tokenizer F] --data F --row N --mode all|last|gatt [--format F] [--oasst best|all]   (JSON {"tokens","pieces","weights"} of row N)
   serve [--port P] [--host H --allow-remote]
   bundle-model [--testdata DIR] [--out F]
   synth --shape stories260k|stories15m|tinyllama-1.1b|llama-3.2-1b|llama-2-7b --type f32|f16|q8_0|q4_0|q4_k_m --out F [--seed S]
+  train --model F [--tokenizer F] --data F --method lora|qlora|full [--rank R=8] [--alpha A=2R] [--targets q,k,v,o,gate,up,down] [--steps N] [--epochs E] [--batch B=1] [--lr X=2e-4] [--schedule constant|linear|cosine] [--warmup W=0] [--mask all|last|gatt] [--seed S=0] [--save-every K=50] --out DIR [--resume]
+        [--preset llama2-sft|llama-pretrain|alpaca|lora-default|qlora-paper] [--threads N] [--max-seq-len N=512] [--dropout P] [--format F] [--checkpoint-activations] [--no-pack]   (one JSON line per step)
+  export --run DIR --format peft|gguf-lora|gguf-merged [--type f16|q8_0|q4_k_m] --out PATH
   bench [engine|train|all] [--models a,b]   (from a source checkout: Paddock beside llama.cpp, ratio table)`;
 
 async function main(): Promise<void> {
