@@ -18,12 +18,12 @@ export async function generateCommand(argv: string[]): Promise<void> {
       'top-k': { type: 'string' },
       seed: { type: 'string' },
       adapter: { type: 'string' },
+      'adapter-scale': { type: 'string' },
       threads: { type: 'string' },
     },
     strict: true,
   });
   if (!values.model) throw new UsageError('generate needs --model FILE');
-  if (values.adapter) throw new UsageError('--adapter is not supported yet (LoRA adapters arrive with training)');
   const settings = {
     temperature: numberArg('temperature', values.temperature, 0.8),
     topP: numberArg('top-p', values['top-p'], 0.95),
@@ -35,7 +35,16 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const addon = loadAddon();
   const model = await addon.loadModel(values.model, values.tokenizer ? { tokenizerPath: values.tokenizer } : undefined);
   const threads = values.threads ? numberArg('threads', values.threads, 0, true) : undefined;
-  const cache = new CachedContext(model.createContext({ threads }));
+  const ctx = model.createContext({ threads });
+  if (values.adapter) {
+    // A GGUF LoRA adapter or a PEFT folder, applied unmerged on the base (`export` makes both).
+    const adapter = await addon.loadAdapter(model, values.adapter);
+    if (!ctx.setAdapters) throw new Error('this engine build cannot attach adapters');
+    ctx.setAdapters([{ adapter, scale: numberArg('adapter-scale', values['adapter-scale'], 1) }]);
+  } else if (values['adapter-scale']) {
+    throw new UsageError('--adapter-scale needs --adapter');
+  }
+  const cache = new CachedContext(ctx);
   const prompt = values.prompt ?? '';
   const promptTokens = model.tokenize(prompt, true);
   const { stats } = await generate(addon, model, cache, promptTokens, {

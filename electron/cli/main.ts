@@ -26,7 +26,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
 };
 
 const usage = `usage: paddock <command> [options]
-  generate --model F [--tokenizer F] [--prompt T] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
+  generate --model F [--tokenizer F] [--prompt T] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--adapter F [--adapter-scale S]]
   tokenize --model F   (JSON strings on stdin, one per line -> JSON arrays of token ids)
   logits --model F [--tokenizer F] --prompt T   (JSON {"tokens":[...],"logits":[...]} of the last position)
   mask --model F [--tokenizer F] --data F --row N --mode all|last|gatt [--format F] [--oasst best|all]   (JSON {"tokens","pieces","weights"} of row N)

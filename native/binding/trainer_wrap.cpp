@@ -107,12 +107,12 @@ TrainerConfig config_arg(Napi::Env env, const Napi::Value& o) {
   c.lora.dropout = (float)opt_number(env, o, "dropout", 0.0);
   Status st = parse_lora_targets(opt_string(env, o, "targets", "q,k,v,o,gate,up,down"), &c.lora.targets);
   if (!st.ok()) throw_status(env, st);
-  c.optimizer.lr = (float)opt_number(env, o, "lr", c.optimizer.lr);
-  c.optimizer.beta1 = (float)opt_number(env, o, "beta1", c.optimizer.beta1);
-  c.optimizer.beta2 = (float)opt_number(env, o, "beta2", c.optimizer.beta2);
-  c.optimizer.eps = (float)opt_number(env, o, "eps", c.optimizer.eps);
-  c.optimizer.weight_decay = (float)opt_number(env, o, "weightDecay", c.optimizer.weight_decay);
-  c.optimizer.clip_norm = (float)opt_number(env, o, "clipNorm", c.optimizer.clip_norm);
+  c.optimizer.lr = opt_number(env, o, "lr", c.optimizer.lr);
+  c.optimizer.beta1 = opt_number(env, o, "beta1", c.optimizer.beta1);
+  c.optimizer.beta2 = opt_number(env, o, "beta2", c.optimizer.beta2);
+  c.optimizer.eps = opt_number(env, o, "eps", c.optimizer.eps);
+  c.optimizer.weight_decay = opt_number(env, o, "weightDecay", c.optimizer.weight_decay);
+  c.optimizer.clip_norm = opt_number(env, o, "clipNorm", c.optimizer.clip_norm);
   st = parse_schedule_kind(opt_string(env, o, "schedule", "constant"), &c.schedule.kind);
   if (!st.ok()) throw_status(env, st);
   c.schedule.warmup_steps = opt_int(env, o, "warmupSteps", 0, 0, INT64_C(1) << 40);

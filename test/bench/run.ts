@@ -175,7 +175,7 @@ async function trainBench(): Promise<void> {
   process.stdout.write(`train bench (one optimizer step: forward + backward + AdamW), ${threads} threads, GEMM peak ${fmt(peak / 1e9, 1)} GFLOP/s, ${os.cpus()[0]?.model ?? 'CPU'}\n`);
   process.stdout.write(`${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n`);
   process.stdout.write('llama.cpp: its own LoRA fine-tuning measured on this machine (constants; node-llama-cpp exposes no training)\n');
-  process.stdout.write('MFU: matmul FLOPs only, against the F32 GEMM peak; F16/quantized bases run faster (BF16/VNNI) GEMMs, so theirs can pass 100%\n');
+  process.stdout.write('MFU: matmul FLOPs only, against the faster of Paddock\'s two float GEMMs (forward, backward) measured in this run; a quantized base\'s forward runs int8 (VNNI) dots, which can take its figure past 100%\n');
 }
 
 async function main(): Promise<void> {

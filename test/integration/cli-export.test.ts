@@ -79,6 +79,18 @@ test('a LoRA run exports as PEFT, GGUF LoRA and merged GGUF (f16, q8_0); the mer
     assert.ok(bytes.includes(Buffer.from(s)), `${s} in the GGUF LoRA file`);
   }
 
+  // generate --adapter: the PEFT folder and the GGUF LoRA file give the same greedy text, and the
+  // adapter is really applied (3 steps barely move this peaked model at scale 1, so scale 5).
+  const greedy = (extra: string[]) => {
+    const r = cli(['generate', '--model', bundledGguf, '--prompt', 'Once upon a time', '--max-tokens', '24', '--temperature', '0', ...extra]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  for (const scale of ['1', '5']) {
+    assert.equal(greedy(['--adapter', peft, '--adapter-scale', scale]), greedy(['--adapter', lora, '--adapter-scale', scale]));
+  }
+  assert.notEqual(greedy([]), greedy(['--adapter', lora, '--adapter-scale', '5']), 'the adapter changes the greedy continuation');
+
   for (const type of ['f16', 'q8_0']) {
     const merged = path.join(dir, `merged-${type}.gguf`);
     const m = cli(['export', '--run', run, '--format', 'gguf-merged', '--type', type, '--out', merged]);
