@@ -36,6 +36,7 @@
 #include "io/safetensors.h"
 #include "model/llama_context.h"
 #include "model/lora_stack.h"
+#include "stories260k.h"
 #include "testing.h"
 
 using namespace paddock;
@@ -252,14 +253,9 @@ static void test_peft(const LoraConfig& lc, const ParamSet& ps) {
 }
 
 int main(int argc, char** argv) {
-  const std::string dir = pdtest::testdata_root(argc, argv) + "/models/stories260K/";
-  if (!pdtest::file_exists(dir + "stories260K.bin") || !pdtest::file_exists(dir + "tok512.bin")) {
-    std::printf("stories260K not found under '%s': skipping\n", dir.c_str());
-    return pdtest::kSkip;
-  }
-  LoadOptions o;
-  o.tokenizer_path = dir + "tok512.bin";
-  CHECK_OK(load_model(dir + "stories260K.bin", o, &g_base));
+  const std::string dir = pdtest::stories260k_dir(argc, argv);
+  if (!pdtest::stories260k_present(dir)) return pdtest::kSkip;
+  g_base = pdtest::load_stories260k(dir);
   if (!g_base) return pdtest::finish("test_adapter_files");
   std::error_code ec;
   std::filesystem::remove_all(kTmp, ec);

@@ -8,6 +8,7 @@
 #include "io/mapped_file.h"
 #include "io/model_loader.h"
 #include "test_hf_folder.h"
+#include "stories260k.h"
 #include "testing.h"
 
 using namespace paddock;
@@ -150,14 +151,9 @@ static void test_fuzz() {
 }
 
 int main(int argc, char** argv) {
-  const std::string data = pdtest::testdata_root(argc, argv) + "/models/stories260K/";
-  if (!pdtest::file_exists(data + "stories260K.bin") || !pdtest::file_exists(data + "tok512.bin")) {
-    std::printf("stories260K not found under '%s': skipping\n", data.c_str());
-    return pdtest::kSkip;
-  }
-  LoadOptions o;
-  o.tokenizer_path = data + "tok512.bin";
-  CHECK_OK(load_model(data + "stories260K.bin", o, &g_ref));
+  const std::string data = pdtest::stories260k_dir(argc, argv);
+  if (!pdtest::stories260k_present(data)) return pdtest::kSkip;
+  g_ref = pdtest::load_stories260k(data);
   if (!g_ref) return pdtest::finish("test_hf_bad_inputs");
   test_cases();
   test_fuzz();

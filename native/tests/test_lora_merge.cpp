@@ -30,6 +30,7 @@
 #include "model/lora_merge.h"
 #include "model/lora_stack.h"
 #include "synthetic_model.h"
+#include "stories260k.h"
 #include "testing.h"
 
 using namespace paddock;
@@ -326,14 +327,9 @@ static void test_q4_k_m_on_k_quant_shapes() {
 }
 
 int main(int argc, char** argv) {
-  const std::string dir = pdtest::testdata_root(argc, argv) + "/models/stories260K/";
-  if (!pdtest::file_exists(dir + "stories260K.bin") || !pdtest::file_exists(dir + "tok512.bin")) {
-    std::printf("stories260K not found under '%s': skipping\n", dir.c_str());
-    return pdtest::kSkip;
-  }
-  LoadOptions o;
-  o.tokenizer_path = dir + "tok512.bin";
-  CHECK_OK(load_model(dir + "stories260K.bin", o, &g_base));
+  const std::string dir = pdtest::stories260k_dir(argc, argv);
+  if (!pdtest::stories260k_present(dir)) return pdtest::kSkip;
+  g_base = pdtest::load_stories260k(dir);
   if (!g_base) return pdtest::finish("test_lora_merge");
   const std::vector<float> base = logits_of(g_base);
   test_merged_equals_unmerged(base);

@@ -16,6 +16,7 @@
 #include "io/mapped_file.h"
 #include "io/model_loader.h"
 #include "io/safetensors.h"
+#include "stories260k.h"
 #include "testing.h"
 #include "train/trainer.h"
 
@@ -207,10 +208,7 @@ int main(int argc, char** argv) {
   }
   Golden g;
   CHECK_MSG(load_golden(golden_path, &g), "cannot read %s", golden_path.c_str());
-  LoadOptions o;
-  o.tokenizer_path = dir + "tok512.bin";
-  std::shared_ptr<Model> m;
-  CHECK_OK(load_model(dir + "stories260K.bin", o, &m));
+  std::shared_ptr<Model> m = pdtest::load_stories260k(dir);
   if (!m || g.tokens.empty()) return pdtest::finish("test_trainer_golden");
 
   for (bool full : {true, false}) {

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "io/model_loader.h"
+#include "stories260k.h"
 #include "testing.h"
 #include "train/train_checkpoint.h"
 #include "train/trainer.h"
@@ -323,12 +324,9 @@ int main(int argc, char** argv) {
     std::printf("skip: stories260K not found in %s\n", dir.c_str());
     return pdtest::kSkip;
   }
-  LoadOptions o;
-  o.tokenizer_path = dir + "tok512.bin";
-  std::shared_ptr<Model> m, v1;
-  CHECK_OK(load_model(dir + "stories260K.bin", o, &m));
+  std::shared_ptr<Model> m = pdtest::load_stories260k(dir);
   // The same weights in llama2.c's other layout: another file, so another base to a checkpoint.
-  CHECK_OK(load_model(dir + "stories260K.v1.bin", o, &v1));
+  std::shared_ptr<Model> v1 = pdtest::load_stories260k(dir, "stories260K.v1.bin");
   if (!m || !v1) return pdtest::finish("test_trainer_resume");
   // A fresh folder per run (portable: no mkdtemp on Windows), removed at the end.
   namespace fs = std::filesystem;

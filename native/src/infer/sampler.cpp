@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstddef>
 
+#include "core/splitmix.h"
+
 namespace paddock {
 
 int32_t argmax(const float* x, int64_t n) {
@@ -43,10 +45,7 @@ Status Sampler::create(const SamplerOptions& opts, Sampler* out) {
   out->recent_.clear();
   out->counts_.clear();
   // splitmix64 of the seed: any seed (0 included) gives a well-mixed, non-zero xorshift state.
-  uint64_t z = opts.seed + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  const uint64_t z = splitmix64(opts.seed);
   out->state_ = z ? z : 0x2545F4914F6CDD1Dull;
   return Status();
 }

@@ -12,6 +12,7 @@
 
 #include "backend/cpu/ops.h"
 #include "backend/cpu/quant.h"
+#include "core/splitmix.h"
 #include "io/gguf_writer.h"
 #include "io/meta_vocab.h"
 #include "io/vocab_export.h"
@@ -31,12 +32,7 @@ const SynthShape kShapes[] = {
 
 constexpr float kLogitStd = 12.0f;  // target standard deviation of the logits
 
-uint64_t splitmix64(uint64_t* s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+uint64_t splitmix64(uint64_t* s) { return splitmix64_next(s); }
 
 // One row of approximately N(0, std^2) values (Irwin-Hall of four 16-bit uniforms), a function of
 // (seed, tensor, row) only.

@@ -2,18 +2,12 @@
 
 #include "backend/cpu/matmul_grad.h"
 #include "backend/cpu/ops.h"
+#include "core/splitmix.h"
 #include "model/train_parallel.h"
 
 namespace paddock {
 
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // Inverted dropout's keep decision for element (t, i) of one map's input: a pure function of
 // its coordinates, so forward and backward (and any thread) agree without storing a mask.

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "backend/cpu/threadpool.h"
+#include "core/splitmix.h"
 #include "core/sysinfo.h"
 #include "train/train_checkpoint.h"
 
@@ -13,13 +14,8 @@ namespace paddock {
 
 namespace {
 
-// splitmix64's finalizer: a bijective mix, so distinct (seed, step, row) give unrelated streams.
-uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+// splitmix64 is bijective, so distinct (seed, step, row) give unrelated streams.
+uint64_t mix64(uint64_t x) { return splitmix64(x); }
 
 // A function of the run's seed, the step and the row only (no RNG state to carry), so a run
 // resumed from a checkpoint draws exactly the dropout masks the uninterrupted run drew.
