@@ -18,6 +18,11 @@ struct Tensor {
   int64_t ne[4] = {1, 1, 1, 1};
   const void* data = nullptr;
   size_t nbytes = 0;
+  // Optional: the same matrix repacked at load into the CPU decode kernels' interleaved-panel
+  // layout (backend/cpu/weight_repack.h), used only by the quantized matvec / matmul. It is
+  // valid only while packed_from == data (a copied view with new data must not reuse it).
+  const void* packed = nullptr;
+  const void* packed_from = nullptr;
 
   bool empty() const { return data == nullptr; }
   int64_t nelements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }

@@ -2,9 +2,12 @@
 // from tokenizer.ggml.*, weights as views into the mapping (copied only when misaligned, and
 // norm weights converted to F32 when stored in half precision).
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
+#include <thread>
 
+#include "backend/cpu/weight_repack.h"
 #include "io/gguf.h"
 #include "io/mapped_file.h"
 #include "io/model_loader.h"
@@ -131,6 +134,20 @@ Status bind_tensor(const GgufFile& g, const GgufTensorInfo& info, bool want_f32,
   return Status();
 }
 
+// The matrices the decode matvec reads, repacked into 16-row panels in huge pages
+// (backend/cpu/weight_repack.h); PADDOCK_WEIGHT_REPACK=0 keeps the file layout only (A/B timing).
+Status repack_weights_for_decode(const MappedFile& file, Model* m) {
+  const char* env = std::getenv("PADDOCK_WEIGHT_REPACK");
+  if (env && std::strcmp(env, "0") == 0) return Status();
+  LlamaWeights& W = m->weights;
+  std::vector<Tensor*> ts;
+  for (LlamaLayer& y : W.layers)
+    for (Tensor* t : {&y.wq, &y.wk, &y.wv, &y.wo, &y.w_gate, &y.w_up, &y.w_down}) ts.push_back(t);
+  ts.push_back(W.output.empty() ? &W.tok_embd : &W.output);
+  const int threads = (int)std::max(1u, std::thread::hardware_concurrency());
+  return repack_for_decode(ts.data(), (int)ts.size(), threads, file.path().c_str(), file.data(), file.size(), &m->owned);
+}
+
 }  // namespace
 
 // Declared in infer/tokenizer_files.h: the vocabulary of any GGUF, for tokenizer-only use.
@@ -250,7 +267,9 @@ Status load_gguf_llama(std::shared_ptr<MappedFile> file, const LoadOptions& opts
     PD_TRY(bind(p + "ffn_down.weight", false, false, &y.w_down));
     PD_TRY(bind(p + "ffn_up.weight", false, false, &y.w_up));
   }
-  return check_llama_weights(c, W, g.path, !opts.info_only);
+  PD_TRY(check_llama_weights(c, W, g.path, !opts.info_only));
+  if (opts.info_only) return Status();
+  return repack_weights_for_decode(*file, m);
 }
 
 }  // namespace paddock

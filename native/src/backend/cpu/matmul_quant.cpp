@@ -7,6 +7,7 @@
 #include "backend/cpu/quant.h"
 #include "backend/cpu/quant_matvec.h"
 #include "backend/cpu/threadpool.h"
+#include "backend/cpu/weight_repack.h"
 
 namespace paddock {
 
@@ -33,14 +34,15 @@ struct GroupItem {
   int rows;
   float* y;
   const unsigned char* act;
+  const void* packed;  // Tensor::packed when it still belongs to data, else null
 };
 
 void run_rows(const GroupItem& g, int cols, const float* x, int64_t T, int64_t r0, int64_t r1) {
   if (r0 >= r1) return;
   if (T == 1) {
-    quant::quant_matvec(g.type, g.data, g.rows, cols, x, g.y, (int)r0, (int)r1, g.act);
+    quant::quant_matvec(g.type, g.data, g.rows, cols, x, g.y, (int)r0, (int)r1, g.act, g.packed);
   } else {
-    quant::quant_matmul(g.type, g.data, g.rows, cols, x, (int)T, g.y, (int)r0, (int)r1, g.act);
+    quant::quant_matmul(g.type, g.data, g.rows, cols, x, (int)T, g.y, (int)r0, (int)r1, g.act, g.packed);
   }
 }
 
@@ -80,7 +82,8 @@ void matmul_quant_group(ThreadPool* pool, const Tensor* const* W, float* const* 
       quant::quant_prepare_act(qt, x, cols, (int)T, act[slot].data());
       act_type[n_act++] = vt;
     }
-    items[i] = {qt, W[i]->data, (int)W[i]->ne[1], y[i], act[slot].data()};
+    const void* packed = W[i]->packed_from == W[i]->data ? W[i]->packed : nullptr;
+    items[i] = {qt, W[i]->data, (int)W[i]->ne[1], y[i], act[slot].data(), packed};
     total_rows += items[i].rows;
   }
   const double work = (double)cols * (double)total_rows * (double)T;
@@ -88,10 +91,13 @@ void matmul_quant_group(ThreadPool* pool, const Tensor* const* W, float* const* 
     run_concat_range(items, n, cols, x, T, 0, total_rows);
     return;
   }
+  // Threads get whole 16-row panels where the row count allows (repacked weights are read in
+  // panels; a split inside one would send its rows back to the file-layout copy).
+  const int64_t unit = total_rows % quant::kPackRows == 0 ? quant::kPackRows : 1;
   pool->run([&](int ith, int nth) {
     int64_t r0, r1;
-    split_range(total_rows, ith, nth, &r0, &r1);
-    run_concat_range(items, n, cols, x, T, r0, r1);
+    split_range(total_rows / unit, ith, nth, &r0, &r1);
+    run_concat_range(items, n, cols, x, T, r0 * unit, r1 * unit);
   });
 }
 

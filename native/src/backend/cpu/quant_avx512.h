@@ -28,6 +28,14 @@ void vec_dot_multi_q8_0_q8_0(int n, const void* w, const void* a, size_t s, int 
 void gemv_q4_0_q8_0(int n, const void* W, size_t wrb, int r0, int r1, const void* act, float* y, void* work);
 void gemv_q4_1_q8_1(int n, const void* W, size_t wrb, int r0, int r1, const void* act, float* y, void* work);
 void gemv_q8_0_q8_0(int n, const void* W, size_t wrb, int r0, int r1, const void* act, float* y, void* work);
+// Over 16-row panels [p0, p1) of a matrix repacked by weight_repack.h (y indexed by row).
+void gemv_packed_q4_0_q8_0(int n, const void* P, int p0, int p1, const void* act, float* y, void* work);
+void gemv_packed_q8_0_q8_0(int n, const void* P, int p0, int p1, const void* act, float* y, void* work);
+// Panels [p0, p1) back to GGUF rows and rows into panels (row 0 of rows / dst = matrix row 16 p0).
+void unpack_panels_q4_0(int n, const void* P, int p0, int p1, void* dst);
+void unpack_panels_q8_0(int n, const void* P, int p0, int p1, void* dst);
+void repack_panels_q4_0(int n, const void* rows, int p0, int p1, void* P);
+void repack_panels_q8_0(int n, const void* rows, int p0, int p1, void* P);
 void gemm_q4_0_q8_0(int n, const void* W, size_t wrb, int r0, int r1, const void* act, size_t arb, int n_act,
                     float* Y, size_t ldy, void* work);
 void gemm_q4_1_q8_1(int n, const void* W, size_t wrb, int r0, int r1, const void* act, size_t arb, int n_act,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "quant.h"
+#include "weight_repack.h"
 
 namespace paddock::quant {
 
@@ -47,6 +48,36 @@ void* rows_work(int cols, int n_act) {
   if (buf.size() < need) buf.resize(need);
   const uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
   return reinterpret_cast<void*>((p + 63) & ~uintptr_t(63));
+}
+
+// Splits [b, e) into rows before the first whole panel, whole panels, and rows after; calls
+// rows_fn(r0, r1) for the loose rows and panels_fn(p0, p1) for the panels (none when packed is
+// null or not in use for the type).
+template <class RowsFn, class PanelsFn>
+void by_panels(QuantType type, const void* packed, int b, int e, RowsFn&& rows_fn, PanelsFn&& panels_fn) {
+  const int p0 = (b + kPackRows - 1) / kPackRows, p1 = e / kPackRows;
+  if (!packed || p0 >= p1 || !packed_layout_in_use(type)) {
+    if (b < e) rows_fn(b, e);
+    return;
+  }
+  if (b < p0 * kPackRows) rows_fn(b, p0 * kPackRows);
+  panels_fn(p0, p1);
+  if (p1 * kPackRows < e) rows_fn(p1 * kPackRows, e);
+}
+
+// This thread's buffer for panels unpacked back to GGUF rows (the GEMM reads rows).
+unsigned char* unpack_buffer(size_t bytes) {
+  thread_local std::vector<unsigned char> buf;
+  if (buf.size() < bytes) buf.resize(bytes);
+  return buf.data();
+}
+
+// Rows per unpacked chunk for the GEMM: ~512 KiB (stays in L2 while the GEMM reads it), whole
+// panels, at least one. Larger chunks spread the GEMM's per-call activation setup thinner.
+int unpack_chunk_panels(size_t w_row_bytes) {
+  const size_t per_panel = w_row_bytes * kPackRows;
+  const size_t n = (size_t(512) << 10) / per_panel;
+  return n > 0 ? int(n) : 1;
 }
 
 QuantStatus check_rows(int rows, int row_begin, int row_end) {
@@ -93,7 +124,7 @@ QuantStatus quant_prepare_act(QuantType weight_type, const float* x, int cols, i
 }
 
 QuantStatus quant_matvec(QuantType type, const void* W, int rows, int cols, const float* x, float* y,
-                         int row_begin, int row_end, const void* scratch) {
+                         int row_begin, int row_end, const void* scratch, const void* packed) {
   Plan plan;
   if (QuantStatus s = make_plan(type, cols, &plan); s != QuantStatus::Ok) return s;
   if (QuantStatus s = check_rows(rows, row_begin, row_end); s != QuantStatus::Ok) return s;
@@ -106,18 +137,20 @@ QuantStatus quant_matvec(QuantType type, const void* W, int rows, int cols, cons
     plan.activation->from_float(x, own.data(), cols);
     scratch = own.data();
   }
-  if (plan.weights->gemv && row_begin < row_end) {
-    plan.weights->gemv(cols, W, plan.w_row_bytes, row_begin, row_end, scratch, y, rows_work(cols, 1));
-    return QuantStatus::Ok;
-  }
   const char* w = static_cast<const char*>(W);
-  const vec_dot_fn dot = plan.weights->vec_dot;
-  for (int r = row_begin; r < row_end; r++) y[r] = dot(cols, w + size_t(r) * plan.w_row_bytes, scratch);
+  by_panels(
+      type, packed, row_begin, row_end,
+      [&](int r0, int r1) {
+        if (plan.weights->gemv) return plan.weights->gemv(cols, W, plan.w_row_bytes, r0, r1, scratch, y, rows_work(cols, 1));
+        const vec_dot_fn dot = plan.weights->vec_dot;
+        for (int r = r0; r < r1; r++) y[r] = dot(cols, w + size_t(r) * plan.w_row_bytes, scratch);
+      },
+      [&](int p0, int p1) { packed_gemv(type, cols, packed, p0, p1, scratch, y, rows_work(cols, 1)); });
   return QuantStatus::Ok;
 }
 
 QuantStatus quant_matmul(QuantType type, const void* W, int rows, int cols, const float* X, int n_act,
-                         float* Y, int row_begin, int row_end, const void* scratch) {
+                         float* Y, int row_begin, int row_end, const void* scratch, const void* packed) {
   Plan plan;
   if (QuantStatus s = make_plan(type, cols, &plan); s != QuantStatus::Ok) return s;
   if (QuantStatus s = check_rows(rows, row_begin, row_end); s != QuantStatus::Ok) return s;
@@ -133,15 +166,33 @@ QuantStatus quant_matmul(QuantType type, const void* W, int rows, int cols, cons
   const char* act = static_cast<const char*>(scratch);
   if (row_begin == row_end) return QuantStatus::Ok;
   if (plan.weights->gemm && n_act >= kGemmMinBatch) {
-    plan.weights->gemm(cols, W, plan.w_row_bytes, row_begin, row_end, act, plan.a_row_bytes, n_act, Y, size_t(rows),
-                       rows_work(cols, n_act));
+    auto gemm_rows = [&](const void* rows_at, int r0, int r1, float* Yr) {
+      plan.weights->gemm(cols, rows_at, plan.w_row_bytes, r0, r1, act, plan.a_row_bytes, n_act, Yr, size_t(rows),
+                         rows_work(cols, n_act));
+    };
+    const int chunk = unpack_chunk_panels(plan.w_row_bytes);
+    by_panels(
+        type, packed, row_begin, row_end, [&](int r0, int r1) { gemm_rows(W, r0, r1, Y); },
+        [&](int p0, int p1) {
+          unsigned char* tmp = unpack_buffer(size_t(chunk) * kPackRows * plan.w_row_bytes);
+          for (int c0 = p0; c0 < p1; c0 += chunk) {
+            const int c1 = c0 + chunk < p1 ? c0 + chunk : p1;
+            unpack_panels(type, packed, cols, c0, c1, tmp);
+            gemm_rows(tmp, 0, (c1 - c0) * kPackRows, Y + size_t(c0) * kPackRows);
+          }
+        });
     return QuantStatus::Ok;
   }
   if (plan.weights->gemv) {
     void* work = rows_work(cols, 1);
-    for (int a = 0; a < n_act; a++)
-      plan.weights->gemv(cols, W, plan.w_row_bytes, row_begin, row_end, act + size_t(a) * plan.a_row_bytes,
-                         Y + size_t(a) * rows, work);
+    for (int a = 0; a < n_act; a++) {
+      const char* xa = act + size_t(a) * plan.a_row_bytes;
+      float* ya = Y + size_t(a) * rows;
+      by_panels(
+          type, packed, row_begin, row_end,
+          [&](int r0, int r1) { plan.weights->gemv(cols, W, plan.w_row_bytes, r0, r1, xa, ya, work); },
+          [&](int p0, int p1) { packed_gemv(type, cols, packed, p0, p1, xa, ya, work); });
+    }
     return QuantStatus::Ok;
   }
   const vec_dot_multi_fn multi = plan.weights->vec_dot_multi;

@@ -38,15 +38,19 @@ QuantStatus quant_prepare_act(QuantType weight_type, const float* x, int cols, i
 // y[r] = W[r] . x for r in [row_begin, row_end). y is the full output vector (indexed by r).
 // scratch holds x prepared by quant_prepare_act; x itself is only read when scratch is null,
 // in which case this call quantizes x itself (fine single-threaded; wasteful in a pool).
+// packed: optional, W repacked by weight_repack.h (Tensor::packed); whole 16-row panels inside
+// the range are then read from it (same bits), other rows from W. Ranges that start and end
+// on multiples of 16 never touch W.
 QuantStatus quant_matvec(QuantType type, const void* W, int rows, int cols, const float* x, float* y,
-                         int row_begin, int row_end, const void* scratch);
+                         int row_begin, int row_end, const void* scratch, const void* packed = nullptr);
 
 // Y[a][r] = W[r] . X[a] for a < n_act, r in [row_begin, row_end); Y is [n_act][rows].
 // Where the ISA has a GEMM kernel (AVX-512 VNNI) and n_act >= 16 it runs that (weight panels
 // repacked once per chunk of tokens); otherwise each weight block is unpacked once for up to
 // kMaxBatch activation rows, row tiles sized to stay in L1. Every output is bit-identical to
 // quant_matvec on that activation row. Same scratch rule as above (prepared with n_act rows).
+// packed: as for quant_matvec (the GEMM path unpacks panels back to rows, a few at a time).
 QuantStatus quant_matmul(QuantType type, const void* W, int rows, int cols, const float* X, int n_act,
-                         float* Y, int row_begin, int row_end, const void* scratch);
+                         float* Y, int row_begin, int row_end, const void* scratch, const void* packed = nullptr);
 
 }  // namespace paddock::quant

@@ -71,6 +71,12 @@ PQ_AVX512_INLINE uint16_t load_u16(const uint8_t* p) {
   return v;
 }
 
+PQ_AVX512_INLINE int32_t load_i32(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
 // Per-block activation terms shared by every weight row: -off * sum(y) (int), d_a and (Q8_1)
 // s_a as floats.
 template <QuantType T>
