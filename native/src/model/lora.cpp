@@ -73,13 +73,11 @@ void lora_target_shape(const LlamaConfig& c, LoraTarget t, int64_t* n_in, int64_
   }
 }
 
-template <class R>
-Status lora_create(const LlamaConfig& c, const LoraConfig& lc, uint64_t seed, ParamSetT<R>* params,
-                   LoraWeightsT<R>* out) {
+// Builds out's table by calling pair_for(layer, target, n_in, n_out, &pair) for every targeted
+// matrix of every layer, in layer-major, enum order (the order adapters are stored in).
+template <class R, class F>
+static Status build_lora_table(const LlamaConfig& c, const LoraConfig& lc, LoraWeightsT<R>* out, F&& pair_for) {
   PD_TRY(check_config(lc));
-  // mt19937_64's sequence is fixed by the standard; the mapping to [0, 1) is ours (53 bits),
-  // so the same seed gives the same adapter with every standard library.
-  std::mt19937_64 gen(seed);
   out->config = lc;
   out->layers.assign((size_t)c.n_layers, {});
   for (int64_t l = 0; l < c.n_layers; l++) {
@@ -88,47 +86,52 @@ Status lora_create(const LlamaConfig& c, const LoraConfig& lc, uint64_t seed, Pa
       if (!lc.targets_has(t)) continue;
       int64_t n_in = 0, n_out = 0;
       lora_target_shape(c, t, &n_in, &n_out);
-      ParamT<R>& a = params->add(adapter_name(l, t, "lora_a"), lc.rank, n_in);
-      ParamT<R>& b = params->add(adapter_name(l, t, "lora_b"), n_out, lc.rank);
-      const double bound = 1.0 / std::sqrt((double)n_in);
-      for (R& v : a.value) {
-        const double u = (double)(gen() >> 11) * (1.0 / 9007199254740992.0);  // [0, 1)
-        v = (R)((2.0 * u - 1.0) * bound);
-      }
-      out->layers[(size_t)l][(size_t)i] = {&a, &b};
+      PD_TRY(pair_for(l, t, n_in, n_out, &out->layers[(size_t)l][(size_t)i]));
     }
   }
   return Status();
 }
 
 template <class R>
+Status lora_create(const LlamaConfig& c, const LoraConfig& lc, uint64_t seed, ParamSetT<R>* params,
+                   LoraWeightsT<R>* out) {
+  // mt19937_64's sequence is fixed by the standard; the mapping to [0, 1) is ours (53 bits),
+  // so the same seed gives the same adapter with every standard library.
+  std::mt19937_64 gen(seed);
+  using Pair = typename LoraWeightsT<R>::Pair;
+  return build_lora_table(c, lc, out, [&](int64_t l, LoraTarget t, int64_t n_in, int64_t n_out, Pair* pair) {
+    ParamT<R>& a = params->add(adapter_name(l, t, "lora_a"), lc.rank, n_in);
+    ParamT<R>& b = params->add(adapter_name(l, t, "lora_b"), n_out, lc.rank);
+    const double bound = 1.0 / std::sqrt((double)n_in);
+    for (R& v : a.value) {
+      const double u = (double)(gen() >> 11) * (1.0 / 9007199254740992.0);  // [0, 1)
+      v = (R)((2.0 * u - 1.0) * bound);
+    }
+    *pair = {&a, &b};
+    return Status();
+  });
+}
+
+template <class R>
 Status lora_bind(const LlamaConfig& c, const LoraConfig& lc, ParamSetT<R>* params, const std::string& source,
                  LoraWeightsT<R>* out) {
-  PD_TRY(check_config(lc));
-  out->config = lc;
-  out->layers.assign((size_t)c.n_layers, {});
-  for (int64_t l = 0; l < c.n_layers; l++) {
-    for (int i = 0; i < kLoraTargetCount; i++) {
-      const LoraTarget t = (LoraTarget)i;
-      if (!lc.targets_has(t)) continue;
-      int64_t n_in = 0, n_out = 0;
-      lora_target_shape(c, t, &n_in, &n_out);
-      ParamT<R>* pair[2] = {nullptr, nullptr};
-      const char* suffix[2] = {"lora_a", "lora_b"};
-      const int64_t rows[2] = {lc.rank, n_out}, cols[2] = {n_in, lc.rank};
-      for (int j = 0; j < 2; j++) {
-        const std::string name = adapter_name(l, t, suffix[j]);
-        pair[j] = params->find(name);
-        if (!pair[j]) return PD_ERROR(BadModelFile, "%s: LoRA tensor %s is missing", source.c_str(), name.c_str());
-        if (pair[j]->rows != rows[j] || pair[j]->cols != cols[j])
-          return PD_ERROR(BadModelFile, "%s: LoRA tensor %s: expected [%lld, %lld], found [%lld, %lld]",
-                          source.c_str(), name.c_str(), (long long)rows[j], (long long)cols[j],
-                          (long long)pair[j]->rows, (long long)pair[j]->cols);
-      }
-      out->layers[(size_t)l][(size_t)i] = {pair[0], pair[1]};
+  using Pair = typename LoraWeightsT<R>::Pair;
+  return build_lora_table(c, lc, out, [&](int64_t l, LoraTarget t, int64_t n_in, int64_t n_out, Pair* out_pair) {
+    ParamT<R>* pair[2] = {nullptr, nullptr};
+    const char* suffix[2] = {"lora_a", "lora_b"};
+    const int64_t rows[2] = {lc.rank, n_out}, cols[2] = {n_in, lc.rank};
+    for (int j = 0; j < 2; j++) {
+      const std::string name = adapter_name(l, t, suffix[j]);
+      pair[j] = params->find(name);
+      if (!pair[j]) return PD_ERROR(BadModelFile, "%s: LoRA tensor %s is missing", source.c_str(), name.c_str());
+      if (pair[j]->rows != rows[j] || pair[j]->cols != cols[j])
+        return PD_ERROR(BadModelFile, "%s: LoRA tensor %s: expected [%lld, %lld], found [%lld, %lld]",
+                        source.c_str(), name.c_str(), (long long)rows[j], (long long)cols[j],
+                        (long long)pair[j]->rows, (long long)pair[j]->cols);
     }
-  }
-  return Status();
+    *out_pair = {pair[0], pair[1]};
+    return Status();
+  });
 }
 
 template Status lora_create<float>(const LlamaConfig&, const LoraConfig&, uint64_t, ParamSetT<float>*,
