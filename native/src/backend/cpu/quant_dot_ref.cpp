@@ -2,6 +2,8 @@
 // integer dot product is exact in int32; the float part is (weight scale * activation scale) *
 // integer sum, the same per-block structure the SIMD kernels use, so the two agree to float
 // rounding of the final accumulation (and bit for bit when every scale is a power of two).
+#include <type_traits>
+
 #include "quant.h"
 #include "quant_fp16.h"
 #include "quant_kernels.h"
@@ -66,9 +68,11 @@ inline int kq_min_sum(const uint8_t* scales, const int16_t* bsums) {
 }
 }  // namespace
 
-float vec_dot_q4_K_q8_K(int n, const void* vw, const void* va) {
-  const block_q4_K* w = static_cast<const block_q4_K*>(vw);
-  const block_q8_K* a = static_cast<const block_q8_K*>(va);
+namespace {
+// Q4_K and Q5_K share everything but the quant values: Q5_K adds a fifth bit from qh (bit 2c
+// for the low nibbles of chunk c, bit 2c+1 for the high ones).
+template <class Block>
+float dot_q4_5_K_q8_K(int n, const Block* w, const block_q8_K* a) {
   float sum = 0.0f;
   for (int i = 0; i < n / QK_K; i++) {
     int isum = 0;
@@ -80,8 +84,13 @@ float vec_dot_q4_K_q8_K(int n, const void* vw, const void* va) {
       const int8_t* y = a[i].qs + 64 * c;
       int s1 = 0, s2 = 0;
       for (int l = 0; l < 32; l++) {
-        s1 += (q[l] & 0xF) * y[l];
-        s2 += (q[l] >> 4) * y[l + 32];
+        int lo = q[l] & 0xF, hi = q[l] >> 4;
+        if constexpr (std::is_same_v<Block, block_q5_K>) {
+          lo |= ((w[i].qh[l] >> (2 * c)) & 1) << 4;
+          hi |= ((w[i].qh[l] >> (2 * c + 1)) & 1) << 4;
+        }
+        s1 += lo * y[l];
+        s2 += hi * y[l + 32];
       }
       isum += sc1 * s1 + sc2 * s2;
     }
@@ -92,33 +101,14 @@ float vec_dot_q4_K_q8_K(int n, const void* vw, const void* va) {
   }
   return sum;
 }
+}  // namespace
+
+float vec_dot_q4_K_q8_K(int n, const void* vw, const void* va) {
+  return dot_q4_5_K_q8_K(n, static_cast<const block_q4_K*>(vw), static_cast<const block_q8_K*>(va));
+}
 
 float vec_dot_q5_K_q8_K(int n, const void* vw, const void* va) {
-  const block_q5_K* w = static_cast<const block_q5_K*>(vw);
-  const block_q8_K* a = static_cast<const block_q8_K*>(va);
-  float sum = 0.0f;
-  for (int i = 0; i < n / QK_K; i++) {
-    int isum = 0;
-    for (int c = 0; c < 4; c++) {
-      uint8_t sc1, sc2, m;
-      kq_scale_min(2 * c, w[i].scales, &sc1, &m);
-      kq_scale_min(2 * c + 1, w[i].scales, &sc2, &m);
-      const uint8_t* q = w[i].qs + 32 * c;
-      const uint8_t* qh = w[i].qh;
-      const int8_t* y = a[i].qs + 64 * c;
-      int s1 = 0, s2 = 0;
-      for (int l = 0; l < 32; l++) {
-        s1 += ((q[l] & 0xF) | (((qh[l] >> (2 * c)) & 1) << 4)) * y[l];
-        s2 += ((q[l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4)) * y[l + 32];
-      }
-      isum += sc1 * s1 + sc2 * s2;
-    }
-    const int msum = kq_min_sum(w[i].scales, a[i].bsums);
-    const float d = a[i].d * fp16_to_fp32(w[i].d);
-    const float dmin = a[i].d * fp16_to_fp32(w[i].dmin);
-    sum += d * float(isum) - dmin * float(msum);
-  }
-  return sum;
+  return dot_q4_5_K_q8_K(n, static_cast<const block_q5_K*>(vw), static_cast<const block_q8_K*>(va));
 }
 
 float vec_dot_q6_K_q8_K(int n, const void* vw, const void* va) {
