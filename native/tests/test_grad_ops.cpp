@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/cpu/attention_train.h"
+#include "backend/cpu/ops.h"
 #include "backend/cpu/ops_grad.h"
 #include "backend/cpu/threadpool.h"
 #include "grad_check.h"
@@ -108,7 +109,7 @@ static void test_rope() {
     const std::vector<double> c = pdtest::random_vec(rng, T * d);
     auto loss = [&] {
       std::vector<double> y = x;
-      for (int64_t t = 0; t < T; t++) rope_forward(&y[t * d], nh, hd, &cs[t * hd], &cs[t * hd + hd / 2]);
+      for (int64_t t = 0; t < T; t++) rope_apply(&y[t * d], nh, hd, &cs[t * hd], &cs[t * hd + hd / 2]);
       return pdtest::dot(c, y);
     };
     std::vector<double> dx = c;
@@ -117,7 +118,7 @@ static void test_rope() {
     // backward undoes forward (a rotation)
     std::vector<double> y = x;
     for (int64_t t = 0; t < T; t++) {
-      rope_forward(&y[t * d], nh, hd, &cs[t * hd], &cs[t * hd + hd / 2]);
+      rope_apply(&y[t * d], nh, hd, &cs[t * hd], &cs[t * hd + hd / 2]);
       rope_backward(&y[t * d], nh, hd, &cs[t * hd], &cs[t * hd + hd / 2]);
     }
     check_rel("rope inverse", y, x, 1e-14);

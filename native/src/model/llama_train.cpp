@@ -272,8 +272,8 @@ void TrainGraphT<R>::Impl::forward_layer(int64_t l, const LayerActivations<R>& a
   linear_forward(lctx, qkv, qkv_out, qkv_lora, 3, a.xn1, T);
   for_each_row(pool, T, (double)(dim + kvd) * 4, [&](int64_t t) {
     const R* r = act.rope + t * hd;
-    rope_forward(a.q + t * dim, (int)c.n_heads, (int)hd, r, r + hd / 2);
-    rope_forward(a.k + t * kvd, (int)c.n_kv_heads, (int)hd, r, r + hd / 2);
+    rope_apply(a.q + t * dim, (int)c.n_heads, (int)hd, r, r + hd / 2);
+    rope_apply(a.k + t * kvd, (int)c.n_kv_heads, (int)hd, r, r + hd / 2);
   });
   const AttentionShape shape{T, c.n_heads, c.n_kv_heads, hd};
   attention_forward(pool, shape, a.q, a.k, a.v, act.seg_start.data(), a.att, a.lse, act.attn_scratch);

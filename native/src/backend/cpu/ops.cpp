@@ -45,15 +45,18 @@ void rope_angles(int64_t pos, int head_dim, float theta, const float* freq_facto
   }
 }
 
-void rope_apply(float* x, int n_heads, int head_dim, const float* cos_v, const float* sin_v) {
+template <class R>
+void rope_apply(R* x, int n_heads, int head_dim, const R* cos_v, const R* sin_v) {
   for (int h = 0; h < n_heads; h++) {
-    float* v = x + (int64_t)h * head_dim;
+    R* v = x + (int64_t)h * head_dim;
     for (int i = 0; i < head_dim / 2; i++) {
-      const float v0 = v[2 * i], v1 = v[2 * i + 1];
+      const R v0 = v[2 * i], v1 = v[2 * i + 1];
       v[2 * i] = v0 * cos_v[i] - v1 * sin_v[i];
       v[2 * i + 1] = v0 * sin_v[i] + v1 * cos_v[i];
     }
   }
 }
+template void rope_apply<float>(float*, int, int, const float*, const float*);
+template void rope_apply<double>(double*, int, int, const double*, const double*);
 
 }  // namespace paddock

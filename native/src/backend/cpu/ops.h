@@ -24,7 +24,9 @@ void silu_mul(float* gate, const float* up, int64_t n);
 void rope_angles(int64_t pos, int head_dim, float theta, const float* freq_factors, float linear_factor,
                  float* cos_out, float* sin_out);
 // Rotates interleaved pairs (x[2i], x[2i+1]) of each of n_heads heads (Meta / GGUF llama layout).
-void rope_apply(float* x, int n_heads, int head_dim, const float* cos_v, const float* sin_v);
+// R: float (inference, training) or double (the training graph's reference instantiation).
+template <class R>
+void rope_apply(R* x, int n_heads, int head_dim, const R* cos_v, const R* sin_v);
 
 // Weight types the CPU matmul runs besides F32/F16/BF16: GGUF quant blocks with an integer dot
 // kernel (Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K). Rows must be a multiple of dtype_block_size.

@@ -58,18 +58,6 @@ void rope_angles_r<double>(int64_t pos, int head_dim, float theta, const float* 
 }
 
 template <class R>
-void rope_forward(R* x, int n_heads, int head_dim, const R* cos_v, const R* sin_v) {
-  for (int h = 0; h < n_heads; h++) {
-    R* v = x + (int64_t)h * head_dim;
-    for (int i = 0; i < head_dim / 2; i++) {
-      const R v0 = v[2 * i], v1 = v[2 * i + 1];
-      v[2 * i] = v0 * cos_v[i] - v1 * sin_v[i];
-      v[2 * i + 1] = v0 * sin_v[i] + v1 * cos_v[i];
-    }
-  }
-}
-
-template <class R>
 void rope_backward(R* dx, int n_heads, int head_dim, const R* cos_v, const R* sin_v) {
   for (int h = 0; h < n_heads; h++) {
     R* v = dx + (int64_t)h * head_dim;
@@ -146,7 +134,6 @@ double cross_entropy_loss(const R* logits, int64_t V, int32_t target) {
   template R rmsnorm_forward<R>(R*, const R*, const R*, int64_t, R);                                         \
   template void rmsnorm_backward<R>(R*, const R*, const R*, const R*, R, int64_t, bool);                    \
   template void rmsnorm_weight_grad<R>(R*, const R*, const R*, const R*, int64_t, int64_t, int64_t, int64_t); \
-  template void rope_forward<R>(R*, int, int, const R*, const R*);                                           \
   template void rope_backward<R>(R*, int, int, const R*, const R*);                                          \
   template void swiglu_forward<R>(R*, const R*, const R*, int64_t);                                          \
   template void swiglu_backward<R>(R*, R*, const R*, const R*, const R*, int64_t);                          \

@@ -28,10 +28,8 @@ void rmsnorm_weight_grad(R* dw, const R* dy, const R* x, const R* rstd, int64_t 
 template <class R>
 void rope_angles_r(int64_t pos, int head_dim, float theta, const float* freq_factors, float linear_factor,
                    R* cos_out, R* sin_out);
-// Rotates interleaved pairs (x[2i], x[2i+1]) of n_heads heads by the angle (forward) ...
-template <class R>
-void rope_forward(R* x, int n_heads, int head_dim, const R* cos_v, const R* sin_v);
-// ... and by minus the angle (backward: the transpose of a rotation is its inverse), in place.
+// RoPE's forward is ops.h's rope_apply; its backward rotates the interleaved pairs by minus the
+// angle (the transpose of a rotation is its inverse), in place.
 template <class R>
 void rope_backward(R* dx, int n_heads, int head_dim, const R* cos_v, const R* sin_v);
 
