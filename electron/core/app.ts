@@ -21,6 +21,13 @@ import type { EngineClient } from './engine/engine-client';
 import { toWireError } from './errors';
 import { ModelRegistry } from './models/model-registry';
 import { ensureDir } from './paths';
+import type { CoreDeps } from './core-deps';
+import { DatasetService } from './datasets/dataset-service';
+import { datasetHandlers } from './datasets/handlers';
+import { GattService } from './training/gatt/gatt-service';
+import { gattHandlers } from './training/gatt/handlers';
+import { runHandlers } from './training/handlers';
+import { RunService } from './training/run-service';
 
 export interface CoreOptions {
   /** Folder for paddock.db; ':memory:' for tests. */
@@ -42,6 +49,9 @@ export class PaddockCore {
   readonly db: Db;
   readonly models: ModelRegistry;
   readonly chat: ChatService;
+  readonly datasets: DatasetService;
+  readonly runs: RunService;
+  readonly gatt: GattService;
   private readonly listeners = new Set<EventListener>();
   private readonly handlers: Handlers;
 
@@ -52,6 +62,11 @@ export class PaddockCore {
     messages.markStaleStreaming();
     this.models = new ModelRegistry(new ModelsRepo(this.db), opts.engine);
     this.chat = new ChatService(new ConversationsRepo(this.db), messages, this.models, opts.engine, this.emit);
+    const deps: CoreDeps = { db: this.db, engine: opts.engine, models: this.models, emit: this.emit, dataDir: opts.dataDir };
+    this.datasets = new DatasetService(deps);
+    this.runs = new RunService(deps, this.datasets);
+    this.gatt = new GattService(deps, this.datasets, this.runs);
+    this.runs.recover();
     opts.engine.onStateChange((state, detail) => this.emit('engine.status', { state, detail }));
     this.handlers = this.buildHandlers();
   }
@@ -86,6 +101,7 @@ export class PaddockCore {
 
   async close(): Promise<void> {
     await this.chat.stopAll().catch(() => undefined);
+    await this.runs.stopAll().catch(() => undefined);
     await this.opts.engine.close();
     this.db.close();
   }
@@ -97,7 +113,14 @@ export class PaddockCore {
 
   private buildHandlers(): Handlers {
     const { chat, models, opts } = this;
+    // Each area's handlers receive the parsed request (defaults applied), as call() passes it.
+    const areas = {
+      ...datasetHandlers(this.datasets),
+      ...runHandlers(this.runs),
+      ...gattHandlers(this.gatt),
+    } as unknown as Pick<Handlers, Exclude<CallName, `app.${string}` | `models.${string}` | `chat.${string}`>>;
     return {
+      ...areas,
       'app.info': () => ({
         version: opts.version,
         mode: opts.mode,

@@ -6,6 +6,10 @@ import { generate } from './generate';
 import { tokenizePrompt } from './prompt-tokens';
 import { connectToHost } from './host-port';
 import { ModelSlot } from './model-slot';
+import { datasetJobs } from './dataset-jobs';
+import type { EngineContext } from './engine-context';
+import { gattJobs } from './gatt-jobs';
+import { trainJobs } from './train-jobs';
 
 const port = connectToHost();
 const addon = loadAddon();
@@ -60,6 +64,14 @@ async function runGenerate(p: GenerateParams) {
   }
 }
 
+const ctx: EngineContext = {
+  addon,
+  slot,
+  serialized,
+  emit: (jobId, event) => port.send({ type: 'event', jobId, event }),
+  stepDelayMs,
+};
+
 const handlers: { [M in keyof EngineMethods]: (p: EngineMethods[M]['params']) => Promise<EngineMethods[M]['result']> } = {
   readModelInfo: (p) => addon.readModelInfo(p.path, p.tokenizerPath ? { tokenizerPath: p.tokenizerPath } : undefined),
   generate: (p) => serialized(() => runGenerate(p)),
@@ -68,6 +80,9 @@ const handlers: { [M in keyof EngineMethods]: (p: EngineMethods[M]['params']) =>
     return { stopped: true };
   },
   ping: async () => ({ pid: process.pid }),
+  ...datasetJobs(ctx),
+  ...trainJobs(ctx),
+  ...gattJobs(ctx),
 };
 
 port.onMessage((msg: HostToEngine) => {

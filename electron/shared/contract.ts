@@ -2,6 +2,9 @@
 // with runtime-validated request and response schemas, and every pushed event.
 // IPC handlers, the preload bridge, the web host and the renderer's api.ts are all derived from it.
 import { z } from 'zod';
+import { datasetsContract, datasetsEvents } from './contract-datasets';
+import { gattContract, gattEvents } from './contract-gatt';
+import { runsContract, runsEvents } from './contract-runs';
 
 const samplingFields = {
   temperature: z.number().min(0).max(5),
@@ -213,6 +216,10 @@ export const contract = {
     response: z.object({ userMessage: Message, assistantMessage: Message }),
   },
   'chat.stop': { request: z.object({ conversationId: z.string() }), response: Ok },
+
+  ...datasetsContract,
+  ...runsContract,
+  ...gattContract,
 } as const;
 
 export const events = {
@@ -220,6 +227,9 @@ export const events = {
   /** The reply ended (any status); carries the stored message. */
   'chat.done': z.object({ conversationId: z.string(), message: Message }),
   'engine.status': z.object({ state: z.enum(['idle', 'loading', 'busy', 'crashed', 'stopped']), detail: z.string().nullable() }),
+  ...datasetsEvents,
+  ...runsEvents,
+  ...gattEvents,
 } as const;
 
 export type Contract = typeof contract;

@@ -2,6 +2,9 @@
 // never sees them). One request in flight per id; generation streams `token` messages by job.
 import type { ContextPolicy, GenerationStats, LogitBiasEntry } from './contract';
 import type { NativeModelInfo } from '../engine/addon';
+import type { DatasetEngineMethods } from './engine-protocol-datasets';
+import type { GattEngineMethods } from './engine-protocol-gatt';
+import type { TrainEngineMethods } from './engine-protocol-train';
 
 export interface GenerationSettings {
   temperature: number;
@@ -55,7 +58,8 @@ export interface GenerateResult {
   stats: GenerationStats;
 }
 
-export interface EngineMethods {
+/** Every engine method; each area declares its own in engine-protocol-<area>.ts. */
+export interface EngineMethods extends DatasetEngineMethods, TrainEngineMethods, GattEngineMethods {
   readModelInfo: { params: { path: string; tokenizerPath?: string }; result: NativeModelInfo };
   generate: { params: GenerateParams; result: GenerateResult };
   stop: { params: { jobId: string }; result: { stopped: boolean } };
@@ -68,4 +72,6 @@ export type HostToEngine = { type: 'request'; id: number; method: EngineMethod; 
 export type EngineToHost =
   | { type: 'ready'; pid: number }
   | { type: 'response'; id: number; result?: unknown; error?: { code: string; message: string } }
-  | { type: 'token'; jobId: string; text: string };
+  | { type: 'token'; jobId: string; text: string }
+  /** A long job's progress (training steps, synthesis progress), for the job's `onEvent`. */
+  | { type: 'event'; jobId: string; event: unknown };

@@ -16,7 +16,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export const cliEntry = path.join(repoRoot, 'dist/electron/cli/main.js');
+/** The built CLI; PADDOCK_CLI_ENTRY points at another build (a helper's own .build/NAME/dist). */
+export const cliEntry = process.env.PADDOCK_CLI_ENTRY ?? path.join(repoRoot, 'dist/electron/cli/main.js');
 
 export function tempHome(prefix = 'paddock-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -6,6 +6,8 @@ export type Role = 'system' | 'user' | 'assistant';
 export interface ChatMessage {
   role: Role;
   content: string;
+  /** Assistant turns: false keeps the turn as context with no loss (OpenAI's "weight": 0). Default true. */
+  train?: boolean;
 }
 
 export interface ChatSample {

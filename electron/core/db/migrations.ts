@@ -1,11 +1,15 @@
 // Numbered schema migrations. Append only: a released migration is never edited.
+// Each area keeps its own in migrations-<area>.ts (datasets: 2, runs: 3, later ones after).
+import { datasetMigrations } from './migrations-datasets';
+import { runMigrations } from './migrations-runs';
+
 export interface Migration {
   version: number;
   name: string;
   sql: string;
 }
 
-export const migrations: Migration[] = [
+const coreMigrations: Migration[] = [
   {
     version: 1,
     name: 'models, conversations, messages',
@@ -57,3 +61,5 @@ export const migrations: Migration[] = [
     `,
   },
 ];
+
+export const migrations: Migration[] = [...coreMigrations, ...datasetMigrations, ...runMigrations].sort((a, b) => a.version - b.version);

@@ -1,6 +1,6 @@
 // A fake engine for fast unit tests of the host logic: scripted replies, no native code.
 import { PaddockError } from '../errors';
-import type { GenerateParams, GenerateResult } from '../../shared/engine-protocol';
+import type { EngineMethod, EngineMethods, GenerateParams, GenerateResult } from '../../shared/engine-protocol';
 import type { NativeModelInfo } from '../../engine/addon';
 import type { EngineClient, EngineState } from './engine-client';
 
@@ -9,6 +9,8 @@ export interface FakeEngineOptions {
   reply?: (params: GenerateParams) => string;
   /** Files that readModelInfo accepts, with their info; others fail as BAD_MODEL_FILE. */
   models?: Record<string, Partial<NativeModelInfo>>;
+  /** Scripted answers for the other engine methods (`call`); a method without one fails. */
+  methods?: { [M in EngineMethod]?: (params: EngineMethods[M]['params'], onEvent: (event: unknown) => void) => Promise<EngineMethods[M]['result']> };
 }
 
 export class FakeEngine implements EngineClient {
@@ -50,6 +52,12 @@ export class FakeEngine implements EngineClient {
       await new Promise((r) => setImmediate(r));
     }
     return this.result(text, words.length, params, 'eos');
+  }
+
+  async call<M extends EngineMethod>(method: M, params: EngineMethods[M]['params'], onEvent?: (event: unknown) => void): Promise<EngineMethods[M]['result']> {
+    const scripted = this.opts.methods?.[method] as ((p: EngineMethods[M]['params'], e: (event: unknown) => void) => Promise<EngineMethods[M]['result']>) | undefined;
+    if (!scripted) throw new PaddockError('ENGINE_ERROR', `The fake engine has no script for ${method}.`);
+    return scripted(params, onEvent ?? (() => undefined));
   }
 
   async stop(jobId: string): Promise<void> {

@@ -17,6 +17,7 @@ export class ProcessEngine implements EngineClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly tokenListeners = new Map<string, (t: string) => void>();
+  private readonly eventListeners = new Map<string, (e: unknown) => void>();
   private readonly stateListeners = new Set<(s: EngineState, d: string | null) => void>();
   private closed = false;
 
@@ -42,13 +43,26 @@ export class ProcessEngine implements EngineClient {
       return await this.request('generate', params);
     } finally {
       this.tokenListeners.delete(params.jobId);
-      if (this.tokenListeners.size === 0 && this.channel) this.emitState('idle', null);
+      if (this.tokenListeners.size === 0 && this.eventListeners.size === 0 && this.channel) this.emitState('idle', null);
     }
   }
 
   async stop(jobId: string): Promise<void> {
     if (!this.channel) return;
     await this.request('stop', { jobId });
+  }
+
+  async call<M extends EngineMethod>(method: M, params: EngineMethods[M]['params'], onEvent?: (event: unknown) => void): Promise<EngineMethods[M]['result']> {
+    const jobId = (params as { jobId?: unknown }).jobId;
+    if (typeof jobId !== 'string' || !onEvent) return this.request(method, params);
+    this.eventListeners.set(jobId, onEvent);
+    this.emitState('busy', null);
+    try {
+      return await this.request(method, params);
+    } finally {
+      this.eventListeners.delete(jobId);
+      if (this.tokenListeners.size === 0 && this.eventListeners.size === 0 && this.channel) this.emitState('idle', null);
+    }
   }
 
   onStateChange(listener: (s: EngineState, d: string | null) => void): () => void {
@@ -88,6 +102,7 @@ export class ProcessEngine implements EngineClient {
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
         this.tokenListeners.clear();
+        this.eventListeners.clear();
         this.emitState(this.closed ? 'stopped' : 'crashed', this.closed ? null : err.message);
       });
     });
@@ -97,6 +112,10 @@ export class ProcessEngine implements EngineClient {
   private onMessage(msg: EngineToHost) {
     if (msg.type === 'token') {
       this.tokenListeners.get(msg.jobId)?.(msg.text);
+      return;
+    }
+    if (msg.type === 'event') {
+      this.eventListeners.get(msg.jobId)?.(msg.event);
       return;
     }
     if (msg.type !== 'response') return;

@@ -3,11 +3,13 @@
 import type { CallResponse, EventPayload } from './api';
 import { api, type ConnectionState } from './api';
 
-export type View = 'chat' | 'models';
+export const VIEWS = ['chat', 'models', 'datasets', 'train', 'compare'] as const;
+export type View = (typeof VIEWS)[number];
 export type EngineStatus = EventPayload<'engine.status'>;
 
 function viewFromHash(): View {
-  return window.location.hash === '#models' ? 'models' : 'chat';
+  const name = window.location.hash.slice(1);
+  return (VIEWS as readonly string[]).includes(name) ? (name as View) : 'chat';
 }
 
 class Session {
