@@ -11,6 +11,8 @@ import { tokenizeCommand } from './tokenize';
 import { synthCommand } from './synth';
 import { trainCommand } from './train';
 import { exportCommand } from './export';
+import { datasetCommand } from './dataset';
+import { gattDemoCommand } from './gatt-demo';
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
@@ -23,6 +25,8 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   bench: benchCommand,
   train: trainCommand,
   export: exportCommand,
+  dataset: datasetCommand,
+  'gatt-demo': gattDemoCommand,
 };
 
 const usage = `usage: paddock <command> [options]
@@ -36,6 +40,8 @@ const usage = `usage: paddock <command> [options]
   train --model F [--tokenizer F] --data F --method lora|qlora|full [--rank R=8] [--alpha A=2R] [--targets q,k,v,o,gate,up,down] [--steps N] [--epochs E] [--batch B=1] [--lr X=2e-4] [--schedule constant|linear|cosine] [--warmup W=0] [--mask all|last|gatt] [--seed S=0] [--save-every K=50] --out DIR [--resume]
         [--preset llama2-sft|llama-pretrain|alpaca|lora-default|qlora-paper] [--threads N] [--max-seq-len N=512] [--dropout P] [--format F] [--checkpoint-activations] [--no-pack]   (one JSON line per step)
   export --run DIR --format peft|gguf-lora|gguf-merged [--type f16|q8_0|q4_k_m] --out PATH
+  dataset import F [--format auto|alpaca|sharegpt|openai|oasst|completions|text|csv|parquet] [--oasst best|all]   (last line: JSON {"dataset_id","rows","quarantined","flagged"})
+  gatt-demo [--out DIR]   (Ghost Attention demonstration: adherence per turn, with and without GAtt)
   bench [engine|train|all] [--models a,b]   (from a source checkout: Paddock beside llama.cpp, ratio table)`;
 
 async function main(): Promise<void> {
