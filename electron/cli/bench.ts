@@ -1,4 +1,4 @@
-// `paddock bench [engine|train|all] [--models id,id]`: the benchmarks of a source checkout
+// `paddock bench [engine|train|dataset|all] [--models id,id]`: the benchmarks of a source checkout
 // (test/bench/run.ts, with its llama.cpp peer installed on demand), table on stdout. An installed
 // app has no source tree, tsx or peer, so it says so rather than pretending to measure.
 import { spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './fail';
 
-const kinds = ['engine', 'train', 'all'];
+const kinds = ['engine', 'train', 'dataset', 'all'];
 
 /** The checkout's root (dist/electron/cli or electron/cli below it) when it has the bench, else undefined. */
 function sourceTree(): string | undefined {

@@ -42,7 +42,7 @@ const usage = `usage: paddock <command> [options]
   export --run DIR --format peft|gguf-lora|gguf-merged [--type f16|q8_0|q4_k_m] --out PATH
   dataset import F [--format auto|alpaca|sharegpt|openai|oasst|completions|text|csv|parquet] [--oasst best|all]   (last line: JSON {"dataset_id","rows","quarantined","flagged"})
   gatt-demo [--out DIR]   (Ghost Attention demonstration: adherence per turn, with and without GAtt)
-  bench [engine|train|all] [--models a,b]   (from a source checkout: Paddock beside llama.cpp, ratio table)`;
+  bench [engine|train|dataset|all] [--models a,b]   (from a source checkout: Paddock beside llama.cpp, ratio table)`;
 
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);

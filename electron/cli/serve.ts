@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { PaddockCore } from '../core/app';
 import { ProcessEngine } from '../core/engine/process-engine';
-import { bundledModelFile, defaultDataDir, rendererDir } from '../core/paths';
+import { bundledDatasetsDir, bundledModelFile, defaultDataDir, rendererDir } from '../core/paths';
 import { startWebHost } from '../web/web-host';
 import { UsageError, numberArg } from './fail';
 import { appVersion } from './version';
@@ -29,6 +29,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     mode: 'browser',
     version: appVersion(),
     bundledModel: bundledModelFile(),
+    bundledDatasets: bundledDatasetsDir(),
   }).start();
   const web = await startWebHost({
     core,

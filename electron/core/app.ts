@@ -24,6 +24,7 @@ import { ensureDir } from './paths';
 import type { CoreDeps } from './core-deps';
 import { DatasetService } from './datasets/dataset-service';
 import { datasetHandlers } from './datasets/handlers';
+import { ensureBundledDatasets } from './datasets/bundled-samples';
 import { GattService } from './training/gatt/gatt-service';
 import { gattHandlers } from './training/gatt/handlers';
 import { runHandlers } from './training/handlers';
@@ -37,6 +38,8 @@ export interface CoreOptions {
   version: string;
   /** The bundled model file, registered on first start. */
   bundledModel?: string;
+  /** The bundled sample datasets' folder (resources/datasets), imported once on first start. */
+  bundledDatasets?: string;
   /** Native file dialog, where the host has one (Electron). */
   pickFile?: (opts: { title?: string; extensions?: string[] }) => Promise<string | null>;
 }
@@ -74,6 +77,12 @@ export class PaddockCore {
   /** Registers the bundled model; call once after construction. */
   async start(): Promise<this> {
     if (this.opts.bundledModel) await this.models.ensureBundled(this.opts.bundledModel);
+    // A sample that fails to import must not keep the app from starting: say so and go on.
+    if (this.opts.bundledDatasets) {
+      await ensureBundledDatasets(this.datasets, this.opts.bundledDatasets).catch((err) =>
+        process.stderr.write(`bundled datasets: ${(err as Error).message}\n`),
+      );
+    }
     return this;
   }
 

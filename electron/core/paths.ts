@@ -24,6 +24,7 @@ export function resourcesDir(): string {
 }
 
 export const bundledModelFile = (): string => path.join(resourcesDir(), 'models', 'stories260K.gguf');
+export const bundledDatasetsDir = (): string => path.join(resourcesDir(), 'datasets');
 
 /** The built renderer (dist/renderer), served by browser mode and loaded by the Electron window. */
 export function rendererDir(): string {

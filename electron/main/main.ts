@@ -4,7 +4,7 @@ import { BrowserWindow, app, dialog, ipcMain, session } from 'electron';
 import { PaddockCore } from '../core/app';
 import { engineEntry } from '../core/engine/engine-channel';
 import { ProcessEngine } from '../core/engine/process-engine';
-import { bundledModelFile, rendererDir } from '../core/paths';
+import { bundledDatasetsDir, bundledModelFile, rendererDir } from '../core/paths';
 import { contentSecurityPolicy } from '../web/static-files';
 import { appVersion } from '../cli/version';
 import { utilitySpawner } from './utility-spawner';
@@ -30,6 +30,7 @@ async function createWindow(): Promise<void> {
     mode: 'electron',
     version: appVersion(),
     bundledModel: bundledModelFile(),
+    bundledDatasets: bundledDatasetsDir(),
     pickFile: async (o) => {
       const r = await dialog.showOpenDialog(win, {
         title: o.title ?? 'Open a model file',

@@ -1,8 +1,9 @@
-// `npm run bench [engine|train|all]`: Paddock beside llama.cpp (node-llama-cpp, CPU prebuilt) on the
+// `npm run bench [engine|train|dataset|all]`: Paddock beside llama.cpp (node-llama-cpp, CPU prebuilt) on the
 // same GGUF files in the same run, each engine in its own process, printed as a ratio table; the
 // training part beside llama.cpp's measured LoRA fine-tuning figures.
 // `--models id,id` (or $PADDOCK_BENCH_MODELS) limits the engine bench to some of the models.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +11,7 @@ import { SyntheticShape, SyntheticType, loadAddon } from '../../electron/engine/
 import { ensurePeer } from '../support/peer';
 import { ensureSynthModel } from './synth-cache';
 import type { TrainWorkerArgs, TrainWorkerResult } from './train-worker';
+import type { DatasetWorkerArgs, DatasetWorkerResult } from './dataset-import-worker';
 
 const benchDir = __dirname;
 const repo = path.resolve(benchDir, '../..');
@@ -178,9 +180,57 @@ async function trainBench(): Promise<void> {
   process.stdout.write('MFU: matmul FLOPs only, against the faster of Paddock\'s two float GEMMs (forward, backward) measured in this run; a quantized base\'s forward runs int8 (VNNI) dots, which can take its figure past 100%\n');
 }
 
+// Datasets: importing a generated OpenAI-chat JSONL (20K and 100K rows) into SQLite, beside a plain
+// JSON.parse of every line of the same file, each in its own process; peak RSS must stay bounded
+// whatever the row count (the import streams batches; SQLite holds the rows, not the heap).
+const DATASET_RSS_BOUND_MB = 300;
+
+function runDatasetWorker(args: DatasetWorkerArgs): DatasetWorkerResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(benchDir, 'dataset-import-worker.ts'), JSON.stringify(args)], {
+    encoding: 'utf8',
+    cwd: repo,
+    timeout: 20 * 60_000,
+  });
+  if (r.status !== 0) throw new Error(`dataset bench ${args.side} failed: ${(r.stderr || `exit ${r.status ?? r.signal}`).trim().split('\n').slice(-1)[0]}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as DatasetWorkerResult;
+}
+
+async function datasetBench(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-bench-data-'));
+  const rows: string[][] = [];
+  let worst = 0;
+  try {
+    for (const n of [20_000, 100_000]) {
+      const file = path.join(dir, `chat-${n}.jsonl`);
+      runDatasetWorker({ side: 'generate', file, rows: n });
+      const mb = fs.statSync(file).size / 2 ** 20;
+      const ours = runDatasetWorker({ side: 'paddock', file });
+      const peer = runDatasetWorker({ side: 'peer', file });
+      if (ours.rows !== n || peer.rows !== n) throw new Error(`row counts differ: generated ${n}, imported ${ours.rows}, parsed ${peer.rows}`);
+      worst = Math.max(worst, ours.peak_rss_mb);
+      rows.push([
+        `${n.toLocaleString('en')} rows (${fmt(mb, 0)} MB)`, fmt(ours.rows_per_s, 0), fmt(peer.rows_per_s, 0), fmt(ours.rows_per_s / peer.rows_per_s, 2),
+        fmt(ours.seconds, 1), fmt(ours.peak_rss_mb, 0), fmt(peer.peak_rss_mb, 0),
+      ]);
+      fs.rmSync(file, { force: true });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const head = ['OpenAI-chat JSONL', 'paddock rows/s', 'JSON.parse rows/s', 'ratio', 'paddock s', 'paddock peak RSS MB', 'JSON.parse peak RSS MB'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((x, i) => x.padEnd(widths[i])).join(' | ')} |`;
+  process.stdout.write('dataset bench: streaming import into SQLite (rows flagged, batched transactions) beside a plain JSON.parse of every line\n');
+  process.stdout.write(`${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n`);
+  const holds = worst < DATASET_RSS_BOUND_MB;
+  process.stdout.write(`bound: import peak RSS < ${DATASET_RSS_BOUND_MB} MB regardless of row count: ${holds ? 'holds' : 'VIOLATED'} (worst ${fmt(worst, 0)} MB)\n`);
+  if (!holds) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   if (which === 'engine' || which === 'all') await engineBench();
   if (which === 'train' || which === 'all') await trainBench();
+  if (which === 'dataset' || which === 'all') await datasetBench();
 }
 
 main().catch((err) => {

@@ -89,10 +89,11 @@ test('mask: usage errors exit 2 naming the problem; unreadable data exits 1 nami
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-mask-'));
   try {
     const csv = path.join(dir, 'rows.csv');
-    fs.writeFileSync(csv, 'instruction,output\nhi,there\n');
+    // CSV columns that name no known field: the error names the file and the columns it found.
+    fs.writeFileSync(csv, 'colour,size\nred,4\n');
     const r = cli(['mask', ...storiesArgs, '--data', csv, '--row', '0', '--mode', 'all']);
     assert.equal(r.status, 1);
-    assert.ok(r.stderr.includes(csv) && /not yet supported/.test(r.stderr), r.stderr);
+    assert.ok(r.stderr.includes(csv) && /columns found: colour, size/.test(r.stderr), r.stderr);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

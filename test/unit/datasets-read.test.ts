@@ -192,11 +192,13 @@ test('text: JSONL {"text"} records, or a .txt file with one sample per blank-lin
   ]);
 });
 
-test('errors name the file: CSV and Parquet not yet supported, an unknown shape, a missing file', async () => {
+test('errors name the file: a table with no usable columns, a broken Parquet file, an unknown shape, a missing file', async () => {
   const csv = writeTemp('rows.csv', 'instruction,output\nhi,there\n');
-  await assert.rejects(readDatasetFile(csv), (e: Error) => e.message.startsWith(`${csv}: CSV`) && /not yet supported/.test(e.message));
+  assert.deepEqual((await readDatasetFile(csv)).samples, [{ kind: 'chat', messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'there' }] }]);
+  const oddCsv = writeTemp('odd.csv', 'colour,size\nred,4\n');
+  await assert.rejects(readDatasetFile(oddCsv), (e: Error) => e.message.startsWith(oddCsv) && /columns found: colour, size/.test(e.message));
   const parquet = writeTemp('rows.bin', 'PAR1....');
-  await assert.rejects(readDatasetFile(parquet), (e: Error) => e.message.includes(parquet) && /Parquet/.test(e.message));
+  await assert.rejects(readDatasetFile(parquet), (e: Error) => e.message.startsWith(parquet) && /Parquet/.test(e.message));
   const odd = writeTemp('odd.jsonl', '{"question": "q", "answer": "a"}\n');
   await assert.rejects(readDatasetFile(odd), (e: Error) => e.message.startsWith(odd) && /question, answer/.test(e.message));
   const missing = path.join(tmp, 'nope.json');

@@ -1,112 +1,97 @@
-// A data file's JSON records, each with the line it starts on: a JSON array (one record per
-// element), one JSON document, or JSON Lines. A record that fails to parse is quarantined with its
-// line and the parser's message, and reading goes on: one bad row never costs the others.
-import type { QuarantinedLine } from './sample';
+// A data file's JSON records, streamed, each with the line it starts on: a JSON array (one record
+// per element, cut apart by a scan — the array is never parsed or held whole), JSON Lines, or one
+// or more pretty-printed documents. A record that fails to parse is handed on with its line, its
+// raw text and the parser's message, and reading goes on: one bad row never costs the others.
+import { JsonValueScanner, type ScannedValue } from './json-scanner';
+import { capRaw, wholeLines, type TextLine } from './line-reader';
 
 export interface JsonRecord {
   /** 1-based line where the record starts. */
   line: number;
   value: unknown;
+  /** The record's text as the file has it (a quarantine entry keeps it when the record is not a sample). */
+  text: string;
 }
 
-export interface JsonRecords {
-  records: JsonRecord[];
-  quarantined: QuarantinedLine[];
+export interface BrokenRecord {
+  line: number;
+  raw: string;
+  error: string;
 }
 
-export function readJsonRecords(text: string): JsonRecords {
-  const body = text.replace(/^\uFEFF/, '');
-  const first = body.search(/\S/);
-  if (first < 0) return { records: [], quarantined: [] };
-  if (body[first] === '[') return arrayElements(body, first);
-  // One pretty-printed document (axolotl's conversation.json) or JSON Lines.
-  if (body[first] === '{') {
-    try {
-      return { records: [{ line: lineAt(body, first), value: JSON.parse(body) }], quarantined: [] };
-    } catch {
-      // Not one document: JSON Lines.
-    }
-  }
-  return jsonLines(body);
-}
+export type JsonItem = JsonRecord | BrokenRecord;
 
-function jsonLines(body: string): JsonRecords {
-  const records: JsonRecord[] = [];
-  const quarantined: QuarantinedLine[] = [];
-  body.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line) return;
-    try {
-      records.push({ line: i + 1, value: JSON.parse(line) });
-    } catch (err) {
-      quarantined.push({ line: i + 1, error: (err as Error).message });
-    }
-  });
-  return { records, quarantined };
-}
+export const isBroken = (item: JsonItem): item is BrokenRecord => 'error' in item;
 
 /**
- * The elements of a top-level JSON array, cut apart by a scan that tracks strings and nesting
- * (not by JSON.parse of the whole, which would fail the whole file for one broken element).
+ * The layout is decided by the first lines: '[' opens an array; a first (or second) line that parses
+ * on its own means JSON Lines (so a broken first line does not change the layout); anything else is
+ * read as pretty-printed documents (axolotl's conversation.json).
  */
-function arrayElements(body: string, open: number): JsonRecords {
-  const records: JsonRecord[] = [];
-  const quarantined: QuarantinedLine[] = [];
-  let line = lineAt(body, open);
-  let depth = 0;
-  let inString = false;
-  let start = -1; // start of the current element
-  let startLine = line;
-  let closed = false;
-  const take = (end: number) => {
-    const text = body.slice(start, end);
-    start = -1;
-    if (!text.trim()) {
-      quarantined.push({ line: startLine, error: 'empty array element (a stray comma)' });
-      return;
+export async function* jsonRecords(lines: AsyncIterable<TextLine>): AsyncGenerator<JsonItem> {
+  const iter = lines[Symbol.asyncIterator]();
+  const head: TextLine[] = []; // what was read to decide the layout, handed on unchanged
+  let layout: 'array' | 'lines' | 'documents' | undefined;
+  let nonEmpty = 0;
+  let pieces = '';
+  while (!layout) {
+    const next = await iter.next();
+    if (next.done) break;
+    const l = next.value;
+    if (!nonEmpty && !l.text.trim()) continue;
+    head.push(l);
+    if (!nonEmpty && !pieces && l.text.trimStart().startsWith('[')) layout = 'array';
+    else if (l.partial) pieces += l.text; // decide on the whole line
+    else {
+      const whole = pieces + l.text;
+      pieces = '';
+      if (!whole.trim()) continue;
+      nonEmpty++;
+      if (parsesAlone(whole)) layout = 'lines';
+      else if (nonEmpty === 2) layout = 'documents';
     }
-    try {
-      records.push({ line: startLine, value: JSON.parse(text) });
-    } catch (err) {
-      quarantined.push({ line: startLine, error: (err as Error).message });
-    }
-  };
-  for (let i = open + 1; i < body.length; i++) {
-    const c = body[i];
-    if (c === '\n') line++;
-    if (inString) {
-      if (c === '\\') i++; // an escaped character (a JSON string holds no raw newline to count)
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (depth === 0 && (c === ',' || c === ']')) {
-      if (start >= 0) take(i);
-      else if (c === ',') quarantined.push({ line, error: 'empty array element (a stray comma)' });
-      if (c === ']') {
-        closed = true;
-        const rest = body.slice(i + 1).trim();
-        if (rest) quarantined.push({ line, error: 'text after the closing ] of the array' });
-        break;
-      }
-      continue;
-    }
-    if (start < 0 && !/\s/.test(c)) {
-      start = i;
-      startLine = line;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') depth--;
   }
-  if (!closed) {
-    if (start >= 0) take(body.length);
-    quarantined.push({ line, error: 'the array is not closed (missing ] at the end of the file)' });
-  }
-  return { records, quarantined };
+  layout ??= 'lines';
+  const rest = (async function* () {
+    yield* head;
+    for (let n = await iter.next(); !n.done; n = await iter.next()) yield n.value;
+  })();
+  if (layout === 'lines') yield* jsonLines(wholeLines(rest));
+  else yield* scanned(rest, new JsonValueScanner(layout === 'array' ? 'array' : 'sequence'));
 }
 
-function lineAt(text: string, index: number): number {
-  let n = 1;
-  for (let i = 0; i < index; i++) if (text.charCodeAt(i) === 10) n++;
-  return n;
+function parsesAlone(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function* jsonLines(lines: AsyncIterable<TextLine>): AsyncGenerator<JsonItem> {
+  for await (const { line, text } of lines) {
+    if (!text.trim()) continue;
+    yield parseRecord(line, text);
+  }
+}
+
+async function* scanned(lines: AsyncIterable<TextLine>, scanner: JsonValueScanner): AsyncGenerator<JsonItem> {
+  for await (const { line, text, partial } of lines) {
+    for (const v of scanner.feed(text, line, partial)) yield fromScanned(v);
+  }
+  for (const v of scanner.end()) yield fromScanned(v);
+}
+
+function fromScanned(v: ScannedValue): JsonItem {
+  return 'error' in v ? { line: v.line, raw: capRaw(v.raw), error: v.error } : parseRecord(v.line, v.text);
+}
+
+/** One record's text -> its value, or the parser's message. */
+export function parseRecord(line: number, text: string): JsonItem {
+  try {
+    return { line, value: JSON.parse(text), text };
+  } catch (err) {
+    return { line, raw: capRaw(text), error: (err as Error).message };
+  }
 }

@@ -1,12 +1,17 @@
-// OpenAssistant message trees -> conversations. Two layouts hold the same trees: the nested export
-// (a tree per line: {message_tree_id, prompt: {…, replies: […]}}, or the root message itself with
-// its nested replies) and the flat oasst1 layout (one message per line, linked by parent_id).
-// `best` follows the best-ranked reply at every branch (rank 0 is the best; unranked replies come
-// last): one conversation per tree. `all` gives every root-to-leaf path. In both, trailing
-// unanswered user turns are dropped (nothing follows them to train on), and a path that becomes
-// the same as another one that way is kept once (as Open-Assistant's own SFT export does).
-import type { JsonRecord } from './json-records';
-import type { ChatMessage, QuarantinedLine } from './sample';
+// OpenAssistant message trees -> conversations, one tree at a time. Two layouts hold the same
+// trees: the nested export (a tree per line: {message_tree_id, prompt: {…, replies: […]}}, or the
+// root message itself with its nested replies) and the flat oasst1 layout (one message per line,
+// linked by parent_id). `best` follows the best-ranked reply at every branch (rank 0 is the best;
+// unranked replies come last): one conversation per tree. `all` gives every root-to-leaf path. In
+// both, trailing unanswered user turns are dropped (nothing follows them to train on), and a path
+// that becomes the same as another one that way is kept once (as Open-Assistant's own SFT export does).
+//
+// Memory is bounded by one tree: a flat file is read as the oasst1 exports are written, grouped by
+// message_tree_id (or, without that field, a tree running from its root to the next root). A message
+// of a tree that was already finished (a file not grouped by tree) is quarantined with that reason.
+import type { BrokenRecord, JsonRecord } from './json-records';
+import { capRaw } from './line-reader';
+import type { ChatMessage } from './sample';
 
 export type OasstPaths = 'best' | 'all';
 
@@ -19,9 +24,21 @@ interface Node {
   children: Node[];
 }
 
-export interface OasstConversations {
-  conversations: ChatMessage[][];
-  quarantined: QuarantinedLine[];
+interface FlatMessage {
+  node: Node;
+  parent: string | null;
+  raw: () => string;
+}
+
+export interface OasstConversation {
+  messages: ChatMessage[];
+  /** The line of the tree's root message. */
+  line: number;
+}
+
+export interface OasstOutput {
+  conversations: OasstConversation[];
+  quarantined: BrokenRecord[];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,31 +46,72 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** True for a record of the nested layout (a whole tree), false for a flat message. */
 const isNested = (v: Record<string, unknown>) => isObject(v.prompt) || Array.isArray(v.replies);
 
-export function oasstConversations(records: JsonRecord[], paths: OasstPaths): OasstConversations {
-  const quarantined: QuarantinedLine[] = [];
-  const roots: Node[] = [];
-  const flat: { rec: JsonRecord; node: Node; parent: string | null }[] = [];
-  for (const rec of records) {
+/** Feed records in file order; conversations come out as their trees complete. */
+export class OasstTreeReader {
+  /** Conversations the file gives along top-ranked paths and along all paths (so far). */
+  readonly counts = { best: 0, all: 0 };
+  private group: FlatMessage[] = [];
+  private groupKey: string | null = null;
+  private readonly finished = new Set<string>();
+
+  constructor(private readonly paths: OasstPaths) {}
+
+  add(rec: JsonRecord): OasstOutput {
+    const out: OasstOutput = { conversations: [], quarantined: [] };
+    const raw = () => capRaw(rec.text);
     try {
       const v = rec.value;
       if (!isObject(v)) throw new Error('expected a JSON object (an OASST tree or message)');
-      if (isNested(v)) roots.push(nestedNode(isObject(v.prompt) ? v.prompt : v, rec.line));
+      if (isNested(v)) this.emit(nestedNode(isObject(v.prompt) ? v.prompt : v, rec.line), out);
       else {
         const parent = v.parent_id;
         if (parent !== null && parent !== undefined && typeof parent !== 'string') throw new Error('parent_id must be a string or null');
-        flat.push({ rec, node: messageNode(v, rec.line), parent: parent ?? null });
+        const node = messageNode(v, rec.line);
+        const key = typeof v.message_tree_id === 'string' ? v.message_tree_id : parent == null ? node.id : this.groupKey ?? node.id;
+        if (key !== this.groupKey) {
+          if (this.finished.has(key)) {
+            throw new Error(`message ${node.id}: its tree ${key} was already read further up; a flat OASST file must keep each tree's messages together (sort it by message_tree_id)`);
+          }
+          this.flush(out);
+          this.groupKey = key;
+        }
+        this.group.push({ node, parent: parent ?? null, raw });
       }
     } catch (err) {
-      quarantined.push({ line: rec.line, error: (err as Error).message });
+      out.quarantined.push({ line: rec.line, raw: raw(), error: (err as Error).message });
     }
+    return out;
   }
-  roots.push(...linkFlat(flat, quarantined));
-  const conversations: ChatMessage[][] = [];
-  for (const root of roots) {
-    if (paths === 'best') conversations.push(toMessages(bestPath(root)));
-    else conversations.push(...distinctPaths(root).map(toMessages));
+
+  /** The end of the file: the last flat tree is complete. */
+  end(): OasstOutput {
+    const out: OasstOutput = { conversations: [], quarantined: [] };
+    this.flush(out);
+    return out;
   }
-  return { conversations, quarantined };
+
+  private flush(out: OasstOutput): void {
+    if (this.groupKey !== null) this.finished.add(this.groupKey);
+    const roots = linkFlat(this.group, out.quarantined);
+    this.group = [];
+    for (const root of roots) this.emit(root, out);
+  }
+
+  private emit(root: Node, out: OasstOutput): void {
+    const all = distinctPaths(root);
+    this.counts.best += 1;
+    this.counts.all += all.length;
+    const paths = this.paths === 'best' ? [bestPath(root)] : all;
+    for (const p of paths) out.conversations.push({ messages: toMessages(p), line: root.line });
+  }
+}
+
+/** One record of either layout holding a whole tree -> its best path (a fixed quarantine line). */
+export function oasstTreeBestPath(value: unknown): ChatMessage[] {
+  if (!isObject(value) || !isNested(value)) {
+    throw new Error('expected an OASST tree ({"message_tree_id", "prompt": {…, "replies": […]}}): a single flat message is not a conversation');
+  }
+  return toMessages(bestPath(nestedNode(isObject(value.prompt) ? value.prompt : value, 1)));
 }
 
 function messageNode(v: Record<string, unknown>, line: number): Node {
@@ -76,8 +134,8 @@ function nestedNode(v: Record<string, unknown>, line: number): Node {
   return node;
 }
 
-/** Flat messages -> trees, children in file order; a message no root reaches is quarantined. */
-function linkFlat(flat: { rec: JsonRecord; node: Node; parent: string | null }[], quarantined: QuarantinedLine[]): Node[] {
+/** One tree's flat messages -> its root(s), children in file order; a message no root reaches is quarantined. */
+function linkFlat(flat: FlatMessage[], quarantined: BrokenRecord[]): Node[] {
   const byId = new Map(flat.map((f) => [f.node.id, f.node]));
   const roots: Node[] = [];
   for (const f of flat) {
@@ -91,7 +149,9 @@ function linkFlat(flat: { rec: JsonRecord; node: Node; parent: string | null }[]
   };
   roots.forEach(visit);
   for (const f of flat) {
-    if (!reached.has(f.node)) quarantined.push({ line: f.rec.line, error: `message ${f.node.id}: its parent ${f.parent} is not in the file (or not linked to a root)` });
+    if (!reached.has(f.node)) {
+      quarantined.push({ line: f.node.line, raw: f.raw(), error: `message ${f.node.id}: its parent ${f.parent} is not in the file (or not linked to a root)` });
+    }
   }
   return roots;
 }

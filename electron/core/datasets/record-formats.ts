@@ -72,8 +72,21 @@ function turns(list: unknown, field: string, roleKey: string, textKey: string, r
     const name = m[roleKey];
     const role = typeof name === 'string' ? roles[name.toLowerCase()] : undefined;
     if (!role) throw new RecordError(`${field}[${i}].${roleKey} is ${JSON.stringify(name)}: expected one of ${Object.keys(roles).join(', ')}`);
-    return { role, content: content(m[textKey], `${field}[${i}].${textKey}`) };
+    const msg: ChatMessage = { role, content: content(m[textKey], `${field}[${i}].${textKey}`) };
+    if (trainWeight(m.weight, `${field}[${i}].weight`, role) === false) msg.train = false;
+    return msg;
   });
+}
+
+/**
+ * OpenAI's per-message "weight" (0 or 1, assistant turns only): 0 keeps the reply as context with no
+ * loss. ShareGPT turns may carry it too (that is how Paddock's export keeps the flag).
+ */
+function trainWeight(w: unknown, where: string, role: Role): boolean | undefined {
+  if (w === undefined || w === null) return undefined;
+  if (w !== 0 && w !== 1) throw new RecordError(`${where} is ${JSON.stringify(w)}: expected 0 or 1`);
+  if (role !== 'assistant') return undefined; // OpenAI allows it on assistant turns only; elsewhere it means nothing
+  return w === 1;
 }
 
 /** A string, or OpenAI's list of content parts (its text parts joined). */

@@ -1,22 +1,30 @@
-// Why a sample that parsed is still dubious. Such samples are kept and flagged (the user decides),
-// never dropped: an empty reply or a conversation without an assistant turn trains nothing useful.
+// Why a sample that parsed is still dubious, in words, for the file readers (import, CLI). Such
+// samples are kept and flagged (the user decides), never dropped: an empty reply or a conversation
+// without an assistant turn trains nothing useful. The rules are rowProblems'; this only words them.
+import type { RowProblem } from '../../shared/contract-datasets';
+import { rowProblems } from './row-problems';
+import { sampleToRow } from './row-sample';
 import type { TrainingSample } from './sample';
 
-export function sampleProblems(sample: TrainingSample): string[] {
-  if (sample.kind === 'text') return sample.text.trim() ? [] : ['empty text'];
-  if (sample.kind === 'completion') return sample.completion.trim() ? [] : ['empty completion'];
-  const problems: string[] = [];
-  const msgs = sample.messages;
-  if (!msgs.some((m) => m.role === 'assistant')) problems.push('no assistant turn');
-  if (msgs.some((m) => m.role === 'assistant' && !m.content.trim())) problems.push('empty reply');
-  if (msgs.some((m) => m.role !== 'assistant' && !m.content.trim())) problems.push('empty message');
-  if (!rolesInOrder(msgs.map((m) => m.role))) problems.push('roles out of order');
-  else if (msgs.length > 1 && msgs[msgs.length - 1].role === 'user') problems.push('ends with a user turn');
-  return problems;
+const WORDS: Record<RowProblem, string> = {
+  no_assistant_turn: 'no assistant turn',
+  empty_reply: 'empty reply',
+  empty_message: 'empty message',
+  roles_out_of_order: 'roles out of order',
+  ends_with_user: 'ends with a user turn',
+  too_long: 'longer than the context',
+  duplicate: 'duplicate',
+  near_duplicate: 'near duplicate',
+  contamination: 'contamination',
+};
+
+/** A problem code in words; an empty text or completion is named as such rather than as a reply. */
+export function problemWords(problem: RowProblem, kind: TrainingSample['kind'] = 'chat'): string {
+  if (problem === 'empty_reply' && kind !== 'chat') return `empty ${kind}`;
+  return WORDS[problem];
 }
 
-/** An optional system message first, then user and assistant turns alternating from a user turn. */
-function rolesInOrder(roles: string[]): boolean {
-  const turns = roles[0] === 'system' ? roles.slice(1) : roles;
-  return turns.every((r, i) => r === (i % 2 === 0 ? 'user' : 'assistant'));
+export function sampleProblems(sample: TrainingSample): string[] {
+  const row = sampleToRow(sample);
+  return rowProblems(row.kind, row.messages).map((p) => problemWords(p, sample.kind));
 }
