@@ -36,6 +36,7 @@ async function runGenerate(p: GenerateParams) {
     };
   }
   const { model, cache } = await slot.acquire(p.modelPath, p.tokenizerPath, p.contextLength, p.threads);
+  await slot.useAdapter(p.adapterPath ?? null);
   const { tokens, ...layout } = p.parts
     ? tokenizePrompt(
         {

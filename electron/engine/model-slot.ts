@@ -1,9 +1,11 @@
 // The engine keeps one model loaded (with its context and KV cache) and swaps it on demand.
-import type { Addon, NativeModel } from './addon';
+// LoRA adapters are hot-swapped on that one base (compare: base and fine-tuned replies without
+// loading the model twice); loaded adapters are kept by path while their base stays loaded.
+import type { Addon, NativeAdapter, NativeModel } from './addon';
 import { CachedContext } from './generate';
 
 export class ModelSlot {
-  private current?: { key: string; model: NativeModel; cache: CachedContext };
+  private current?: { key: string; model: NativeModel; cache: CachedContext; adapters: Map<string, NativeAdapter>; attached: string | null };
 
   constructor(private readonly addon: Addon) {}
 
@@ -13,8 +15,40 @@ export class ModelSlot {
     this.release();
     const model = await this.addon.loadModel(path, tokenizerPath ? { tokenizerPath } : undefined);
     const ctx = model.createContext({ contextLength, threads });
-    this.current = { key, model, cache: new CachedContext(ctx) };
+    this.current = { key, model, cache: new CachedContext(ctx), adapters: new Map(), attached: null };
     return this.current;
+  }
+
+  /**
+   * Attaches the adapter at `adapterPath` (a GGUF LoRA file or a PEFT folder) to the loaded
+   * model's context, or detaches any with null. The KV cache was computed with the previous set:
+   * it is emptied. Only "no adapter, none attached here" is skipped (plain chat keeps its cache):
+   * other jobs may attach adapters to this context themselves, so any other request sets the set.
+   */
+  async useAdapter(adapterPath: string | null): Promise<void> {
+    const cur = this.current;
+    if (!cur) throw new Error('useAdapter: no model is loaded');
+    if (adapterPath === null && cur.attached === null) return;
+    if (!cur.cache.ctx.setAdapters) throw new Error('this engine build cannot attach LoRA adapters');
+    let adapter: NativeAdapter | undefined;
+    if (adapterPath) {
+      adapter = cur.adapters.get(adapterPath) ?? (await this.addon.loadAdapter(cur.model, adapterPath));
+      cur.adapters.set(adapterPath, adapter);
+    }
+    cur.cache.ctx.setAdapters(adapter ? [{ adapter }] : []);
+    cur.cache.reset();
+    cur.attached = adapterPath;
+  }
+
+  /** Forgets a loaded adapter (its file was rewritten: the next use reads it again). */
+  forgetAdapter(adapterPath: string): void {
+    if (!this.current) return;
+    this.current.adapters.delete(adapterPath);
+    if (this.current.attached === adapterPath) {
+      this.current.cache.ctx.setAdapters?.([]);
+      this.current.cache.reset();
+      this.current.attached = null;
+    }
   }
 
   release(): void {

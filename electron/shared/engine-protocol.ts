@@ -51,6 +51,8 @@ export interface GenerateParams {
   settings: GenerationSettings;
   contextLength?: number;
   threads?: number;
+  /** A LoRA adapter (GGUF LoRA file or PEFT folder) hot-swapped onto the loaded base for this reply; absent/null = the base alone. */
+  adapterPath?: string | null;
 }
 
 export interface GenerateResult {

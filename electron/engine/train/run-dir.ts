@@ -15,6 +15,8 @@ export interface StepMetrics {
   loss_tokens: number;
   epoch: number;
   seconds: number;
+  /** Validation loss measured after this step (evalEvery steps and checkpoints), when the run has validation rows. */
+  val_loss?: number;
 }
 
 export class RunDir {

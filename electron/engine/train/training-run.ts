@@ -7,17 +7,42 @@ import { RunConfig, totalSteps, warmupSteps } from '../../core/training/run-conf
 import { DataOrder, DataOrderState } from './data-order';
 import { RunDir, StepMetrics } from './run-dir';
 import { TrainingData, loadTrainingData } from './training-data';
+import { Validation, type ValidationResult } from './validation';
 
 export interface TrainingCallbacks {
+  /** Every step; `val_loss` is set on the steps validation ran (evalEvery, checkpoints). */
   onStep?(m: StepMetrics & { total_steps: number }): void;
   /** Notices for a person (stderr in the CLI). */
   onLog?(msg: string): void;
+  /** Before the first step: the run's size, and the step a resume continues after (0 = fresh). */
+  onStart?(info: RunStartInfo): void;
+  /** After each checkpoint is on disk, with the validation loss measured at its step (if any). */
+  onCheckpoint?(c: { step: number; path: string } & Partial<ValidationResult>): void;
   /** Waits this long after each step (tests: a kill lands mid-run on a tiny model). */
   stepDelayMs?: number;
+  /** Validation rows (any format the trainer reads) and how often to evaluate (0 = at checkpoints only). */
+  validation?: { data: string; every: number };
+  /** Runs each native step (the engine makes steps take turns with chat replies on its job queue). */
+  stepGate?: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+export interface RunStartInfo {
+  totalSteps: number;
+  rows: number;
+  validationRows: number;
+  stepsDone: number;
+  trainableParameters: number;
+  /** The checkpoint file (a resume continued from it when stepsDone > 0). */
+  checkpointPath: string;
+  /** The base's special tokens the rows were tokenized with (an export must carry the same). */
+  bosId: number;
+  eosId: number;
+  eotId: number;
 }
 
 export interface TrainingOutcome {
-  status: 'done' | 'cancelled';
+  /** 'paused': suspend() stopped the run after a checkpoint; resume continues it. */
+  status: 'done' | 'cancelled' | 'paused';
   steps: number;
   totalSteps: number;
 }
@@ -84,6 +109,7 @@ export async function createTrainer(addon: Addon, model: NativeModel, c: RunConf
 
 export class TrainingRun {
   private cancelled = false;
+  private suspended = false;
   private paused: { promise: Promise<void>; release: () => void } | undefined;
 
   constructor(
@@ -97,6 +123,12 @@ export class TrainingRun {
   /** Stops after the step in flight; the run checkpoints and resolves 'cancelled'. */
   cancel(): void {
     this.cancelled = true;
+    this.unpause();
+  }
+
+  /** Stops after the step in flight with a checkpoint of it; the run resolves 'paused' (resume continues it). */
+  suspend(): void {
+    this.suspended = true;
     this.unpause();
   }
 
@@ -129,12 +161,24 @@ export class TrainingRun {
       // Before the first step: from here on the directory holds a run that --resume continues.
       if (!this.resume) this.dir.writeConfig(c);
       const order = await this.restoreOrStart(trainer, data);
+      const validation = this.callbacks.validation ? await Validation.load(model, c, this.callbacks.validation.data, log) : null;
+      this.callbacks.onStart?.({
+        totalSteps: total,
+        rows: data.rows.length,
+        validationRows: validation?.rows.length ?? 0,
+        stepsDone: trainer.stepsDone,
+        checkpointPath: this.dir.checkpointFile,
+        trainableParameters: trainer.trainableParameters,
+        bosId: model.info.bosId,
+        eosId: model.info.eosId,
+        eotId: model.info.eotId ?? -1,
+      });
       log(
         `training ${c.method} on ${data.rows.length} rows (${data.samples} samples, ${data.tokens} tokens), ` +
           `${total} steps of ${c.batch} rows, ${trainer.trainableParameters} trainable parameters, ${c.threads} threads` +
           (trainer.stepsDone ? `, resuming after step ${trainer.stepsDone}` : ''),
       );
-      return await this.loop(trainer, data, order, total);
+      return await this.loop(trainer, data, order, total, validation);
     } finally {
       trainer?.dispose();
       model.dispose();
@@ -170,16 +214,26 @@ export class TrainingRun {
     await trainer.saveCheckpoint(this.dir.checkpointFile, JSON.stringify(state));
   }
 
-  private async loop(trainer: NativeTrainer, data: TrainingData, order: DataOrder, total: number): Promise<TrainingOutcome> {
+  /** Saves a checkpoint and reports it (with the validation loss measured at its step). */
+  private async checkpoint(trainer: NativeTrainer, data: TrainingData, order: DataOrder, val: ValidationResult | undefined): Promise<void> {
+    await this.save(trainer, data, order);
+    this.callbacks.onCheckpoint?.({ step: trainer.stepsDone, path: this.dir.checkpointFile, ...val });
+  }
+
+  private async loop(trainer: NativeTrainer, data: TrainingData, order: DataOrder, total: number, validation: Validation | null): Promise<TrainingOutcome> {
     const c = this.config;
+    const gate = this.callbacks.stepGate ?? (<T>(fn: () => Promise<T>) => fn());
+    const every = this.callbacks.validation?.every ?? 0;
     let savedAt = trainer.stepsDone;
     while (trainer.stepsDone < total) {
       while (this.paused) await this.paused.promise;
-      if (this.cancelled) break;
+      if (this.cancelled || this.suspended) break;
       const rows = order.next(c.batch).map((i) => data.rows[i]);
       const t0 = performance.now();
-      const r = await trainer.step(rows);
+      const r = await gate(() => trainer.step(rows));
       const seconds = (performance.now() - t0) / 1000;
+      const saving = r.step % c.saveEvery === 0 || r.step === total;
+      const val = validation && (saving || (every > 0 && r.step % every === 0)) ? await gate(() => validation.evaluate(trainer)) : undefined;
       const m: StepMetrics = {
         step: r.step,
         loss: r.loss,
@@ -190,16 +244,19 @@ export class TrainingRun {
         loss_tokens: r.lossTokens,
         epoch: order.epoch,
         seconds,
+        ...(val && { val_loss: val.valLoss }),
       };
       this.dir.appendMetrics(m);
       this.callbacks.onStep?.({ ...m, total_steps: total });
-      if (r.step % c.saveEvery === 0 || r.step === total) {
-        await this.save(trainer, data, order);
+      if (saving) {
+        await this.checkpoint(trainer, data, order, val);
         savedAt = r.step;
       }
       if (this.callbacks.stepDelayMs) await new Promise((r) => setTimeout(r, this.callbacks.stepDelayMs));
     }
-    if (savedAt !== trainer.stepsDone) await this.save(trainer, data, order);
-    return { status: this.cancelled && trainer.stepsDone < total ? 'cancelled' : 'done', steps: trainer.stepsDone, totalSteps: total };
+    if (savedAt !== trainer.stepsDone) await this.checkpoint(trainer, data, order, validation ? await gate(() => validation.evaluate(trainer)) : undefined);
+    const stoppedEarly = trainer.stepsDone < total;
+    const status = stoppedEarly && this.cancelled ? 'cancelled' : stoppedEarly && this.suspended ? 'paused' : 'done';
+    return { status, steps: trainer.stepsDone, totalSteps: total };
   }
 }
