@@ -55,6 +55,11 @@ export async function maskCommand(argv: string[]): Promise<void> {
   process.stderr.write(`mask: ${data.format} row ${row}, mode ${mode}, template ${template.name}\n`);
   const problems = data.flagged.find((f) => f.index === row)?.problems;
   if (problems) process.stderr.write(`mask: row ${row} is flagged: ${problems.join(', ')}\n`);
-  const out = tokenizeForTraining(tok, data.samples[row], mode, { template, metadata });
+  const sample = data.samples[row];
+  if (mode === 'gatt' && sample.kind === 'chat' && sample.messages[0]?.role !== 'system') {
+    // A GAtt row (gatt.synthesize) keeps its instruction in the system message; this one has none.
+    process.stderr.write(`mask: row ${row} has no system message: not a GAtt row (the mask is the same: only the last reply trained)\n`);
+  }
+  const out = tokenizeForTraining(tok, sample, mode, { template, metadata });
   process.stdout.write(`${JSON.stringify({ tokens: out.tokens, pieces: out.pieces, weights: out.weights })}\n`);
 }

@@ -104,16 +104,31 @@ function chatTokens(tok: TrainingTokenizer, sample: ChatSample, mask: MaskMode, 
   if (replies.length === 0 && sample.messages.some((m) => m.role === 'assistant' && m.content.trim())) {
     throw new Error(`the chat template "${template.name}" rewrites message text, so its replies can't be told apart from the prompt for the loss mask`);
   }
-  // `last` and `gatt` train only the final reply. Ghost Attention also rewrites the data (the
-  // instruction only in the first turn, replies sampled with it): that synthesis is issue 6, the
-  // mask is already GAtt's: every earlier turn, assistant replies included, gets weight 0.
-  const trained = mask === 'all' ? replies : replies.slice(-1);
+  const trained = trainedReplies(parts, replies, sample, mask);
   for (const p of trained) {
     const start = commonPrefix(encode(parts.slice(0, p)), tokens);
     const end = endOfReply(tok, parts, p, encode, tokens);
     for (let i = start; i < end; i++) weights[i] = 1;
   }
   return { tokens, weights };
+}
+
+/**
+ * The reply parts that carry loss. `all`: every assistant reply whose message is not marked
+ * train=false (OpenAI's "weight": 0). `last`: the final reply only. `gatt` (Llama 2 sec. 3.3): the
+ * final reply only and every token before it at zero, earlier assistant replies included whatever
+ * their flag says: a GAtt row (gatt-rows.ts) holds the instruction only in its system message and
+ * replies that were sampled with the instruction repeated in every user turn, so earlier replies
+ * are context, never targets. `last` and `gatt` honour train=false on the final reply (nothing trained).
+ */
+function trainedReplies(parts: PromptPart[], replies: number[], sample: ChatSample, mask: MaskMode): number[] {
+  const trains = (p: number) => {
+    const part = parts[p];
+    return part.kind !== 'content' || sample.messages[part.message]?.train !== false;
+  };
+  if (mask === 'all') return replies.filter(trains);
+  const final = replies.slice(-1);
+  return final.filter(trains);
 }
 
 /** Token index just past reply `p` and the end-of-turn marker that closes it (when the template writes one before the next turn). */

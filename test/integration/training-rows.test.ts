@@ -79,7 +79,7 @@ for (const [label, file] of [
   });
 }
 
-test('mask modes: all trains every reply, last and gatt only the final one (GAtt masks every earlier turn)', { skip: noTestdata }, async () => {
+test('mask modes: all trains every reply, last and gatt only the final one (GAtt: every earlier turn, replies included, at 0)', { skip: noTestdata }, async () => {
   const tok = await loadAddon().loadTokenizer(path.join(tokenizers, 'llama2/tokenizer.model'));
   const messages: ChatMessage[] = [
     { role: 'system', content: 'Always answer in French.' },
@@ -97,6 +97,27 @@ test('mask modes: all trains every reply, last and gatt only the final one (GAtt
   assert.deepEqual(spans(all.weights).map((s) => decodeSpan(tok, all.tokens, s)), [' Bonjour ! ', ' Très bien, merci. '], 'reply, " ", </s>');
   assert.deepEqual(spans(last.weights), spans(all.weights).slice(1));
   assert.equal(all.tokens[spans(all.weights)[0][1] - 1], tok.eosId, 'the </s> closing a reply is trained');
+});
+
+test('per-message train flags: all skips replies marked train=false; gatt trains only the last reply whatever earlier flags say', { skip: noTestdata }, async () => {
+  const tok = await loadAddon().loadTokenizer(path.join(tokenizers, 'llama2/tokenizer.model'));
+  const turns = (flags: boolean[]): ChatMessage[] => [
+    { role: 'system', content: 'Figure: Napoleon' },
+    ...flags.flatMap((train, i) => [
+      { role: 'user' as const, content: `Question ${i + 1}?` },
+      { role: 'assistant' as const, content: `Answer ${i + 1}.`, train },
+    ]),
+  ];
+  const texts = (flags: boolean[], mode: 'all' | 'last' | 'gatt') => {
+    const out = tokenizeForTraining(tok, { kind: 'chat', messages: turns(flags) }, mode, { template: llama2Template });
+    return spans(out.weights).map((s) => decodeSpan(tok, out.tokens, s));
+  };
+  assert.deepEqual(texts([true, true, true], 'all'), [' Answer 1. ', ' Answer 2. ', ' Answer 3. ']);
+  assert.deepEqual(texts([true, false, true], 'all'), [' Answer 1. ', ' Answer 3. '], 'OpenAI "weight": 0 turns are context only');
+  assert.deepEqual(texts([false, false, true], 'all'), texts([true, true, true], 'gatt'), 'a GAtt row (earlier replies train=false) trains the same under all and gatt');
+  assert.deepEqual(texts([true, true, true], 'gatt'), [' Answer 3. ']);
+  assert.deepEqual(texts([true, true, false], 'gatt'), [], 'a final reply marked train=false trains nothing');
+  assert.deepEqual(texts([true, true, false], 'last'), []);
 });
 
 test('Llama 3: the reply and its <|eot_id|> are trained, the assistant header is not; special-token text in a message stays text', { skip: noTestdata }, async () => {

@@ -240,7 +240,8 @@ export class DatasetService {
 
   /** The live rows of a pinned version, in dataset order. */
   readVersion(versionId: string): PlainRow[] {
-    const { datasetId, revision } = parseVersionId(versionId);
+    // A bare dataset id means its head (GAtt synthesis takes either).
+    const { datasetId, revision } = versionId.includes('@') ? parseVersionId(versionId) : { datasetId: versionId, revision: this.get(versionId).revision };
     return readVersionRows(this.store, datasetId, revision).map((r) => ({ kind: r.kind, messages: r.messages, split: r.split, tags: r.tags }));
   }
 

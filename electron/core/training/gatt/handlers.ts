@@ -4,14 +4,10 @@ import type { gattContract } from '../../../shared/contract-gatt';
 import type { GattService } from './gatt-service';
 
 export function gattHandlers(service: GattService): AreaHandlers<typeof gattContract> {
-  const todo = (name: string) => () => {
-    void service;
-    throw new Error(`${name}: not implemented yet`);
-  };
   return {
-    'gatt.instructions': todo('gatt.instructions'),
-    'gatt.synthesize': todo('gatt.synthesize'),
-    'gatt.cancel': todo('gatt.cancel'),
-    'eval.adherence': todo('eval.adherence'),
+    'gatt.instructions': (r) => service.instructions(r),
+    'gatt.synthesize': (r) => service.synthesize(r),
+    'gatt.cancel': (r) => service.cancel(r.jobId),
+    'eval.adherence': (r) => service.adherence(r),
   };
 }
