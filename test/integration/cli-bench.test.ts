@@ -31,7 +31,7 @@ test('PADDOCK_BENCH_MODELS selects too; unknown ids and kinds are errors naming 
   assert.match(bad.stderr, /tinyllama-1\.1b-q4_k_m/);
   const kind = cli(['bench', 'everything']);
   assert.equal(kind.status, 2);
-  assert.match(kind.stderr, /engine, train, all/);
+  assert.match(kind.stderr, /engine, train, dataset, all/);
 });
 
 test('without the source tree (an installed app), bench says it needs a checkout', () => {
