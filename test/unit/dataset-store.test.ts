@@ -202,7 +202,10 @@ test('text search looks at message contents only (quotes, newlines, LIKE wildcar
   assert.deepEqual(core.datasets.readVersion(`${id}@1`).map((r) => r.messages[0].content), rows.map((r) => r.preview));
   assert.deepEqual(core.datasets.readVersion(`${id}@2`).map((r) => r.messages[0].content), [rows[0].preview, rows[2].preview]);
   assert.throws(() => core.datasets.readVersion(`${id}@9`), /no revision 9/);
-  assert.throws(() => core.datasets.readVersion('not-a-version'), /not a dataset version id/);
+  assert.throws(() => core.datasets.readVersion(`${id}@two`), /not a dataset version id/);
+  // A bare dataset id reads its head; an unknown one is named.
+  assert.deepEqual(core.datasets.readVersion(id).map((r) => r.messages[0].content), [rows[0].preview, rows[2].preview]);
+  assert.throws(() => core.datasets.readVersion('not-a-dataset'), /No dataset with id not-a-dataset/);
   await core.close();
 });
 
