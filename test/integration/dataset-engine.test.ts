@@ -24,18 +24,11 @@ import { validateDataset, type RowForValidation } from '../../electron/core/data
 import { maskPreview } from '../../electron/core/datasets/mask-preview';
 import type { ModelRecordLike } from '../../electron/core/datasets/validation-types';
 import type { ChatMessage, TrainingSample } from '../../electron/core/datasets/sample';
-import { bundledGguf, noTestdata, stories, testdataDir } from '../support/testdata';
+import { LLAMA2_LEGACY_SYSTEM, bundledGguf, noTestdata, stories, testdataDir } from '../support/testdata';
 
 const llama2Tokenizer = path.join(testdataDir, 'tokenizers/llama2/tokenizer.model');
 const axolotl = path.join(testdataDir, 'datasets/sharegpt/axolotl');
 
-// Llama 2's legacy default system prompt, which axolotl's golden has (Paddock's default is none).
-const LLAMA2_LEGACY_SYSTEM =
-  'You are a helpful, respectful and honest assistant. Always answer as helpfully as possible, while being safe. ' +
-  "Your answers should not include any harmful, unethical, racist, sexist, toxic, dangerous, or illegal content. " +
-  'Please ensure that your responses are socially unbiased and positive in nature.\n\n' +
-  'If a question does not make any sense, or is not factually coherent, explain why instead of answering something not correct. ' +
-  "If you don't know the answer to a question, please don't share false information.";
 
 /** FastChat's / axolotl's Llama-2 layout: Meta's, except that every reply is followed by "</s><s>". */
 const FASTCHAT_LLAMA2_JINJA =

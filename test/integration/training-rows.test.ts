@@ -10,19 +10,11 @@ import { tokenizeForTraining } from '../../electron/engine/training-rows';
 import { chatml, jinjaTemplate, llama2Template, llama3Template } from '../../electron/core/chat/templates';
 import { readDatasetFile } from '../../electron/core/datasets/read-dataset';
 import type { ChatMessage } from '../../electron/core/datasets/sample';
-import { noTestdata, stories, testdataDir } from '../support/testdata';
+import { LLAMA2_LEGACY_SYSTEM, noTestdata, stories, testdataDir } from '../support/testdata';
 
 const tokenizers = path.join(testdataDir, 'tokenizers');
 const axolotl = path.join(testdataDir, 'datasets/sharegpt/axolotl');
 
-// Llama 2's legacy default system prompt (Meta's llama repo and HF's LlamaTokenizer before
-// use_default_system_prompt was turned off): axolotl's golden has it, Paddock's default is none.
-const LLAMA2_LEGACY_SYSTEM =
-  'You are a helpful, respectful and honest assistant. Always answer as helpfully as possible, while being safe. ' +
-  "Your answers should not include any harmful, unethical, racist, sexist, toxic, dangerous, or illegal content. " +
-  'Please ensure that your responses are socially unbiased and positive in nature.\n\n' +
-  'If a question does not make any sense, or is not factually coherent, explain why instead of answering something not correct. ' +
-  "If you don't know the answer to a question, please don't share false information.";
 
 /** The trained tokens as runs of consecutive indices. */
 function spans(weights: number[]): [number, number][] {

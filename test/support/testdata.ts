@@ -14,3 +14,14 @@ export const bundledGguf = path.join(repoRoot, 'resources/models/stories260K.ggu
 
 /** A reason to skip when the shared test data is not beside the repo, else undefined. */
 export const noTestdata = fs.existsSync(stories.bin) ? undefined : `shared test data not found at ${testdataDir}`;
+
+/**
+ * Llama 2's legacy default system prompt (Meta's llama repo and HF's LlamaTokenizer before
+ * use_default_system_prompt was turned off): axolotl's Llama-2-chat golden has it; Paddock's default is none.
+ */
+export const LLAMA2_LEGACY_SYSTEM =
+  'You are a helpful, respectful and honest assistant. Always answer as helpfully as possible, while being safe. ' +
+  "Your answers should not include any harmful, unethical, racist, sexist, toxic, dangerous, or illegal content. " +
+  'Please ensure that your responses are socially unbiased and positive in nature.\n\n' +
+  'If a question does not make any sense, or is not factually coherent, explain why instead of answering something not correct. ' +
+  "If you don't know the answer to a question, please don't share false information.";

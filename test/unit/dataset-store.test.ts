@@ -6,26 +6,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PaddockCore } from '../../electron/core/app';
-import { FakeEngine } from '../../electron/core/engine/fake-engine';
+import { makeCore } from './helpers';
 import { openDatabase } from '../../electron/core/db/connection';
 import { datasetStore } from '../../electron/core/datasets/dataset-store';
 import { importDataset } from '../../electron/core/datasets/import-job';
 import type { DatasetStream } from '../../electron/core/datasets/dataset-stream';
 import type { PlainRow } from '../../electron/core/datasets/dataset-service';
-import type { CallName, CallRequest, CallResponse, EventName } from '../../electron/shared/contract';
 
-function openCore(dir: string) {
-  const core = new PaddockCore({ dataDir: dir, engine: new FakeEngine(), mode: 'browser', version: 'test' });
-  const events: { event: EventName; payload: unknown }[] = [];
-  core.onEvent((event, payload) => events.push({ event, payload }));
-  async function call<N extends CallName>(name: N, req: CallRequest<N>): Promise<CallResponse<N>> {
-    const out = await core.call(name, req);
-    if (!out.ok) throw Object.assign(new Error(out.error.message), { code: out.error.code });
-    return out.result as CallResponse<N>;
-  }
-  return { core, call, events };
-}
+/** The contract over a core on a real SQLite file in `dir` (or ':memory:'). */
+const openCore = (dir: string) => makeCore({}, dir);
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-dstore-'));
 

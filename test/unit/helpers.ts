@@ -10,9 +10,9 @@ import type { CallName, CallRequest, CallResponse, EventName, EventPayload } fro
 export const FAKE_MODEL = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-unit-')), 'fake.gguf');
 fs.writeFileSync(FAKE_MODEL, '');
 
-export async function makeCore(opts: FakeEngineOptions = {}) {
+export function makeCore(opts: FakeEngineOptions = {}, dataDir = ':memory:') {
   const engine = new FakeEngine({ models: { [FAKE_MODEL]: { name: 'fake' } }, ...opts });
-  const core = new PaddockCore({ dataDir: ':memory:', engine, mode: 'browser', version: 'test' });
+  const core = new PaddockCore({ dataDir, engine, mode: 'browser', version: 'test' });
   const events: { event: EventName; payload: unknown }[] = [];
   core.onEvent((event, payload) => events.push({ event, payload }));
   /** Calls through the contract and throws the wire error, like the renderer sees it. */

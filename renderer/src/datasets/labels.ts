@@ -1,18 +1,6 @@
 // Words the Datasets view shows for the contract's enums.
 import type { RowProblem } from '../../../electron/shared/contract-datasets';
 
-export const PROBLEMS: RowProblem[] = [
-  'no_assistant_turn',
-  'empty_reply',
-  'empty_message',
-  'roles_out_of_order',
-  'ends_with_user',
-  'too_long',
-  'duplicate',
-  'near_duplicate',
-  'contamination',
-];
-
 const problemLabels: Record<RowProblem, string> = {
   no_assistant_turn: 'no assistant turn',
   empty_reply: 'empty reply',
@@ -24,6 +12,9 @@ const problemLabels: Record<RowProblem, string> = {
   near_duplicate: 'near duplicate',
   contamination: 'train/validation contamination',
 };
+
+/** Every problem code, in the order the view lists them (the record above makes it complete). */
+export const PROBLEMS = Object.keys(problemLabels) as RowProblem[];
 
 export function problemLabel(p: RowProblem): string {
   return problemLabels[p] ?? p;
