@@ -81,7 +81,8 @@ test('datasets: import Alpaca with a preview, edit/undo/redo, filter, split, exp
     await first.click();
     await page.keyboard.press('Control+z');
     await until('undo restores the old reply', async () => (await reply.inputValue()) === before);
-    assert.equal(await first.getByTestId('row-reply').innerText(), oldReply.reply);
+    // The table refreshes its page after the editor (one more round trip): wait for it too.
+    await until('the table shows the old reply', async () => (await first.getByTestId('row-reply').innerText()) === oldReply.reply);
     // Redo with the button, whose name says what it re-applies.
     assert.ok(await page.getByTestId('redo-button').isEnabled());
     await page.getByTestId('redo-button').click();
@@ -188,7 +189,8 @@ test('datasets: OASST paths choice, CSV column mapping, quarantine fix, validati
     await page.getByTestId('import-submit').click();
     await page.getByTestId('import-dialog').waitFor({ state: 'detached', timeout: 30_000 });
     await until('2 CSV rows', async () => (await text(page, 'dataset-head-rows')) === '2 rows');
-    assert.equal(await page.locator('[data-testid="dataset-row"][data-index="1"] [data-testid="row-reply"]').innerText(), 'Paris');
+    const csvReply = page.locator('[data-testid="dataset-row"][data-index="1"] [data-testid="row-reply"]');
+    await until('the CSV rows in the table', async () => (await csvReply.count()) === 1 && (await csvReply.innerText()) === 'Paris');
 
     // A malformed file: the good rows import, line 137 waits in quarantine with the parser's message.
     await page.getByTestId('dataset-import-open').click();
