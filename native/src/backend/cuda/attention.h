@@ -1,0 +1,36 @@
+// Attention on the device, never materialising a T x T score matrix (flash-attention style:
+// online softmax over key tiles). GQA: query head h reads kv head h / (n_heads / n_kv_heads).
+#pragma once
+
+#include "backend/cuda/cuda_types.h"
+
+namespace pd_cuda {
+
+struct AttnDims {
+  int64_t T = 0;             // tokens (queries)
+  int n_heads = 0, n_kv_heads = 0, head_dim = 0;   // head_dim <= 256; any value (8 for stories260K)
+  float scale = 0.0f;        // usually 1 / sqrt(head_dim)
+};
+
+// Inference over the KV cache: query t (t < T) is at position pos0 + t and attends cache
+// positions 0..pos0+t. q [T][n_heads * hd] F32; the cache layer's k and v are F16
+// [n_ctx][kv_dim] (kv_dim = n_kv_heads * hd, row stride kv_dim); out [T][n_heads * hd] F32.
+// Decode (T = 1) splits long contexts over blocks and merges the partial softmaxes.
+void attention_kv(const AttnDims& d, const float* q, const pd_half* k_cache, const pd_half* v_cache, int64_t pos0,
+                  float* out, pd_stream_t s);
+
+// Training forward over a packed row: token t attends s in [seg_start[t], t] (segments are
+// the packed samples; seg_start on the device). q [T][H*hd], k, v [T][Hkv*hd], out [T][H*hd]
+// BF16; lse [T][H] F32 (log-sum-exp of each scaled score row, kept for backward).
+void flash_attention_forward(const AttnDims& d, const pd_bf16* q, const pd_bf16* k, const pd_bf16* v,
+                             const int32_t* seg_start, pd_bf16* out, float* lse, pd_stream_t s);
+
+// Backward: dq [T][H*hd], dk, dv [T][Hkv*hd] F32, overwritten. `workspace` holds
+// flash_attention_workspace_bytes(d) bytes of device memory (row sums of dout * out, and
+// whatever accumulation buffers the kernels need).
+size_t flash_attention_workspace_bytes(const AttnDims& d);
+void flash_attention_backward(const AttnDims& d, const pd_bf16* q, const pd_bf16* k, const pd_bf16* v,
+                              const int32_t* seg_start, const pd_bf16* out, const float* lse, const pd_bf16* dout,
+                              float* dq, float* dk, float* dv, void* workspace, pd_stream_t s);
+
+}  // namespace pd_cuda

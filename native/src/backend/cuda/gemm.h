@@ -1,0 +1,41 @@
+// Paddock's own GEMMs (there is no cuBLAS on the build machines): tensor cores through
+// mma.sync m16n8k16 (sm_80+, BF16 or F16 inputs, F32 accumulation), and a CUDA-core path for
+// F32 inputs (small LoRA products, F32 models). The three layouts training needs:
+//   NT: C[M,N] = A[M,K] * B[N,K]^T     y = x W^T          (forward; W row-major [n_out, n_in])
+//   NN: C[M,N] = A[M,K] * B[K,N]       dx = dy W          (input gradient)
+//   TN: C[M,N] = A[K,M]^T * B[K,N]     dW = dy^T x        (weight gradient)
+// Any M, N, K >= 1 and any leading dimensions: tiles are bounds-checked (ragged edges are
+// zero-filled), and the 16-byte async-copy fast path is taken only when the strides and
+// pointers allow it, so stories260K's hidden size of 172 works as well as 8192.
+#pragma once
+
+#include "backend/cuda/cuda_types.h"
+
+namespace pd_cuda {
+
+enum class GemmOp { NT, NN, TN };
+
+struct GemmDesc {
+  GemmOp op = GemmOp::NT;
+  Elem ab = Elem::BF16;      // A and B: BF16 or F16 (tensor cores) or F32 (CUDA cores)
+  Elem c = Elem::F32;        // C: F32, BF16 or F16
+  int64_t M = 0, N = 0, K = 0;
+  const void* A = nullptr;
+  int64_t lda = 0;           // row stride of A in elements (NT/NN: A is [M rows][K]; TN: [K rows][M])
+  const void* B = nullptr;
+  int64_t ldb = 0;           // NT: B is [N rows][K]; NN/TN: [K rows][N]
+  void* C = nullptr;
+  int64_t ldc = 0;           // C is [M rows][N]
+  float alpha = 1.0f;
+  float beta = 0.0f;         // C = alpha op(A) op(B) + beta C; beta 0: C is not read (may be garbage)
+};
+
+// Enqueues the product on stream s. Preconditions (checked by callers, asserted in debug
+// builds): M, N, K >= 1; lda/ldb/ldc >= the row length; ab is BF16/F16 with c any, or F32
+// with c F32.
+void gemm(const GemmDesc& d, pd_stream_t s);
+
+// Floating-point operations of the product (2 M N K), for benchmarks' MFU.
+inline double gemm_flops(const GemmDesc& d) { return 2.0 * (double)d.M * (double)d.N * (double)d.K; }
+
+}  // namespace pd_cuda
