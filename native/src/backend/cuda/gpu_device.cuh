@@ -5,7 +5,9 @@
 //
 //   __global__ __device__ __host__ __forceinline__ __launch_bounds__ __shared__ __align__
 //   threadIdx blockIdx blockDim gridDim  __syncthreads()  __syncwarp()
-//   __shfl_xor_sync __shfl_sync __shfl_down_sync (full-warp masks only)  atomicAdd(float*, float)
+//   __shfl_xor_sync __shfl_sync __shfl_down_sync __shfl_up_sync __ballot_sync (full-warp masks only)
+//   atomicAdd (float, double, int, unsigned)  atomicMax(int)  __dp4a  __popc  __ldg  min/max
+//   __float_as_uint & co.  rsqrtf __expf __logf __fdividef (plus <cmath>'s expf, sqrtf, ...)
 //   pd_mma_16816_bf16 / pd_mma_16816_f16: D = A B + C, m16n8k16, F32 accumulate (PTX fragment layout)
 //   pd_ldmatrix_x{1,2,4}[_trans]: ldmatrix.sync.aligned.m8n8 b16 from shared memory
 //   pd_cp_async_16 / pd_cp_async_commit / pd_cp_async_wait<N>: 16-byte async global->shared copies
@@ -66,6 +68,35 @@ inline T __shfl_down_sync(unsigned, T v, unsigned delta, int width = 32) {
   const int lane = pd_emu::lane_id(), src = lane + (int)delta;
   return (src / width == lane / width && src < 32) ? all[src] : v;
 }
+template <class T>
+inline T __shfl_up_sync(unsigned, T v, unsigned delta, int width = 32) {
+  T all[32];
+  pd_emu::warp_exchange(&v, sizeof(T), all);
+  const int lane = pd_emu::lane_id(), src = lane - (int)delta;
+  return (src >= 0 && src / width == lane / width) ? all[src] : v;
+}
+inline unsigned __ballot_sync(unsigned, int pred) {
+  int all[32];
+  pd_emu::warp_exchange(&pred, sizeof(int), all);
+  unsigned bits = 0;
+  for (int l = 0; l < 32; l++) bits |= (all[l] ? 1u : 0u) << l;
+  return bits;
+}
+// Four signed bytes of a times four of b, plus c (the Q8 dot instruction).
+inline int __dp4a(int a, int b, int c) {
+  for (int i = 0; i < 4; i++) c += (int)(int8_t)(a >> (8 * i)) * (int)(int8_t)(b >> (8 * i));
+  return c;
+}
+inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
+inline float __int_as_float(int u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline int __float_as_int(float f) { int u; std::memcpy(&u, &f, 4); return u; }
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
+template <class T>
+inline T min(T a, T b) { return b < a ? b : a; }
+template <class T>
+inline T max(T a, T b) { return a < b ? b : a; }
+inline int atomicMax(int* p, int v) { int old = *p; if (v > old) *p = v; return old; }
 // One fiber runs at a time: a read-modify-write cannot be interleaved.
 inline float atomicAdd(float* p, float v) { float old = *p; *p = old + v; return old; }
 inline double atomicAdd(double* p, double v) { double old = *p; *p = old + v; return old; }
