@@ -52,6 +52,7 @@ Napi::Function ContextWrap::Define(Napi::Env env) {
                      {
                          InstanceAccessor<&ContextWrap::ContextLength>("contextLength"),
                          InstanceAccessor<&ContextWrap::Position>("position"),
+                         InstanceAccessor<&ContextWrap::Backend>("backend"),
                          InstanceMethod<&ContextWrap::Decode>("decode"),
                          InstanceMethod<&ContextWrap::Truncate>("truncate"),
                          InstanceMethod<&ContextWrap::Shift>("shift"),
@@ -61,9 +62,9 @@ Napi::Function ContextWrap::Define(Napi::Env env) {
 }
 
 Napi::Object ContextWrap::Create(Napi::Env env, std::shared_ptr<Model> model, int64_t n_ctx, int threads,
-                                 KvType kv_type) {
+                                 KvType kv_type, const ContextDevice& device) {
   std::unique_ptr<LlamaContext> ctx;
-  Status st = LlamaContext::create(std::move(model), n_ctx, threads, &ctx, kv_type);
+  Status st = LlamaContext::create(std::move(model), n_ctx, threads, &ctx, kv_type, device);
   if (!st.ok()) throw_status(env, st);
   ContextInit init{std::shared_ptr<LlamaContext>(std::move(ctx))};
   return addon_data(env)->context_ctor.New({Napi::External<ContextInit>::New(env, &init)});
@@ -75,6 +76,7 @@ ContextWrap::ContextWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Cont
   }
   ctx_ = info[0].As<Napi::External<ContextInit>>().Data()->ctx;
   context_length_ = ctx_->context_length();
+  backend_ = ctx_->backend_info();
 }
 
 Napi::Value ContextWrap::ContextLength(const Napi::CallbackInfo& info) {
@@ -83,6 +85,19 @@ Napi::Value ContextWrap::ContextLength(const Napi::CallbackInfo& info) {
 
 Napi::Value ContextWrap::Position(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (double)position_);
+}
+
+Napi::Value ContextWrap::Backend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", backend_.name);
+  o.Set("deviceName", backend_.device_name);
+  o.Set("gpuLayers", Napi::Number::New(env, (double)backend_.gpu_layers));
+  o.Set("layerCount", Napi::Number::New(env, (double)backend_.layer_count));
+  o.Set("deviceBytes", Napi::Number::New(env, (double)backend_.device_bytes));
+  if (!backend_.notice.empty()) o.Set("notice", backend_.notice);
+  o.Freeze();
+  return o;
 }
 
 Napi::Value ContextWrap::Decode(const Napi::CallbackInfo& info) {
@@ -157,6 +172,7 @@ void ContextWrap::SetAdapters(const Napi::CallbackInfo& info) {
     entries.push_back(std::move(e));
   }
   Status st = ctx_->set_adapters(std::move(entries));
+  backend_.device_bytes = ctx_->backend_info().device_bytes;  // adapters live on the device too
   if (!st.ok()) throw_status(env, st);
   position_ = ctx_->position();
 }

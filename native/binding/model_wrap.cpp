@@ -102,7 +102,26 @@ Napi::Value ModelWrap::CreateContext(const Napi::CallbackInfo& info) {
   if (kv_type != "f16" && kv_type != "f32") {
     throw_invalid(env, "kvCacheType must be 'f16' or 'f32', got '" + kv_type + "'");
   }
-  return ContextWrap::Create(env, m, (int64_t)n_ctx, (int)threads, kv_type == "f16" ? KvType::F16 : KvType::F32);
+  // device: 'auto' (CUDA when usable, else the CPU with backend.notice saying why), 'cpu', 'cuda'
+  // (an error when no GPU); gpuLayers: how many of the last layers go to the GPU (default all).
+  ContextDevice device;
+  const std::string kind = opt_string(env, opts, "device", "auto");
+  if (kind == "auto") {
+    device.kind = ContextDevice::Auto;
+  } else if (kind == "cpu") {
+    device.kind = ContextDevice::Cpu;
+  } else if (kind == "cuda") {
+    device.kind = ContextDevice::Cuda;
+  } else {
+    throw_invalid(env, "device must be 'auto', 'cpu' or 'cuda', got '" + kind + "'");
+  }
+  const double gpu_layers = opt_number(env, opts, "gpuLayers", -1);
+  if (gpu_layers != -1 && (gpu_layers < 0 || gpu_layers != std::floor(gpu_layers) || gpu_layers > (1 << 20))) {
+    throw_invalid(env, strprintf("gpuLayers must be a non-negative integer, got %g", gpu_layers));
+  }
+  device.gpu_layers = (int64_t)gpu_layers;
+  return ContextWrap::Create(env, m, (int64_t)n_ctx, (int)threads, kv_type == "f16" ? KvType::F16 : KvType::F32,
+                             device);
 }
 
 void ModelWrap::Dispose(const Napi::CallbackInfo&) { model_.reset(); }

@@ -1,10 +1,16 @@
 // An inference context: a KV cache of n_ctx positions, activation scratch and a thread pool
 // over one shared Model. decode() appends tokens at the current position; truncate() forgets
 // positions so a shared prefix can be reused. One decode at a time per context.
+//
+// Device: the layers run on the CPU, on a CUDA GPU (backend/gpu/gpu_backend.h GpuForward), or
+// split: the LAST gpu_layers layers and the head on the GPU (llama.cpp's -ngl), the embeddings
+// and the first layers on the CPU with their KV cache in host memory, the residual stream handed
+// over per chunk. The CPU path is untouched when no GPU is used.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "backend/cpu/threadpool.h"
@@ -15,12 +21,38 @@
 
 namespace paddock {
 
+class GpuBackend;
+class GpuForward;
+
+struct ContextDevice {
+  // Auto: CUDA when a device is usable, else (or when loading there fails, e.g. out of memory)
+  // the CPU with a notice saying why. Cpu: never touches the GPU module. Cuda: an error when no
+  // device is usable or the layers do not fit. C++ callers (the CPU tests) default to the CPU;
+  // the app's default is Auto (binding/model_wrap.cpp).
+  enum Kind { Auto, Cpu, Cuda } kind = Cpu;
+  int device = 0;
+  int64_t gpu_layers = -1;         // layers on the GPU counted from the last; -1: all
+  GpuBackend* backend = nullptr;   // tests: this backend instead of the registry's cuda_backend()
+};
+
+// Where a context runs, for the app ("running on the CPU because ...").
+struct ContextBackendInfo {
+  std::string name = "cpu";        // "cpu" or "cuda"
+  std::string device_name;         // the GPU's name; the empty string on the CPU
+  int64_t gpu_layers = 0;
+  int64_t layer_count = 0;
+  uint64_t device_bytes = 0;       // GPU memory held (weights, KV cache, scratch)
+  std::string notice;              // why the context got less than asked; empty when it got it
+};
+
 class LlamaContext {
  public:
   // n_ctx <= 0: min(model context length, kDefaultContext). n_threads <= 0: default_thread_count().
   // kv_type: F16 halves the cache (and attention's memory traffic); F32 is exact.
   static Status create(std::shared_ptr<const Model> model, int64_t n_ctx, int n_threads,
-                       std::unique_ptr<LlamaContext>* out, KvType kv_type = KvType::F16);
+                       std::unique_ptr<LlamaContext>* out, KvType kv_type = KvType::F16,
+                       const ContextDevice& device = ContextDevice());
+  ~LlamaContext();
   static constexpr int64_t kDefaultContext = 4096;
   static constexpr int64_t kMaxChunk = 256;  // tokens per forward call during prefill
 
@@ -44,14 +76,20 @@ class LlamaContext {
   int threads() const { return pool_->size(); }
   KvType kv_type() const { return kv_.type; }
   const Model& model() const { return *model_; }
+  const ContextBackendInfo& backend_info() const;
 
  private:
+  Status attach_gpu(const ContextDevice& device);
+
   std::shared_ptr<const Model> model_;
   std::unique_ptr<ThreadPool> pool_;
   KvCache kv_;
   ForwardScratch scratch_;
   LoraStack lora_;
   int64_t pos_ = 0;
+  std::unique_ptr<GpuForward> gpu_;  // the layers from gpu_->first_layer() on, when set
+  int64_t cpu_layers_ = 0;           // layers run on the CPU (all when gpu_ is null)
+  mutable ContextBackendInfo info_;
 };
 
 }  // namespace paddock

@@ -78,8 +78,11 @@ static void attention(const LlamaConfig& c, ThreadPool& pool, const KvCache& kv,
   }
 }
 
-void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch& s, const int32_t* tokens,
-                   int64_t T, int64_t pos0, bool want_logits, LoraStack* lora) {
+// Embeddings and layers [0, n_run). The last layer's FFN output is added to the stream of the
+// last token only (all that the head reads) unless `all_rows`, when a device continues from
+// every row.
+static void run_layers(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch& s, const int32_t* tokens,
+                       int64_t T, int64_t pos0, int64_t n_run, bool all_rows, LoraStack* lora) {
   const LlamaConfig& c = m.config;
   const LlamaWeights& w = m.weights;
   const int64_t dim = c.dim, hid = c.hidden_dim, hd = c.head_dim(), kvd = c.kv_dim();
@@ -98,7 +101,7 @@ void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch
     rope_angles(pos0 + t, (int)hd, c.rope_theta, freq_factors, c.rope_linear_factor, r, r + hd / 2);
   });
 
-  for (int64_t l = 0; l < c.n_layers; l++) {
+  for (int64_t l = 0; l < n_run; l++) {
     const LlamaLayer& L = w.layers[(size_t)l];
     // attention block: x += wo(attention(rope(wq xn), rope(wk xn), wv xn)), xn = rmsnorm(x);
     // the previous layer's FFN residual is added in the same per-token job as this norm.
@@ -142,13 +145,32 @@ void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch
     matmul(&pool, L.w_down, s.hb.f32(), T, xb2);
     if (lora) lora->apply(pool, l, LoraTarget::Down, s.hb.f32(), T, xb2);
   }
+  if (n_run == 0) return;
+  if (all_rows) {
+    for_each_token(pool, T, [&](int64_t t) {
+      for (int64_t i = t * dim; i < (t + 1) * dim; i++) x[i] += xb2[i];
+    });
+    return;
+  }
   // The last layer's FFN residual, for the last token only: nothing reads the other rows again.
   const int64_t last = (T - 1) * dim;
   for (int64_t i = 0; i < dim; i++) x[last + i] += xb2[last + i];
+}
 
+void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch& s, const int32_t* tokens,
+                   int64_t T, int64_t pos0, bool want_logits, LoraStack* lora) {
+  const LlamaConfig& c = m.config;
+  run_layers(m, pool, kv, s, tokens, T, pos0, c.n_layers, false, lora);
   if (!want_logits) return;
-  rmsnorm(xb, x + last, (const float*)w.output_norm.data, dim, c.rms_eps);
-  matmul(&pool, w.classifier(), xb, 1, s.logits.f32());
+  const int64_t dim = c.dim, last = (T - 1) * dim;
+  rmsnorm(s.xb.f32(), s.x.f32() + last, (const float*)m.weights.output_norm.data, dim, c.rms_eps);
+  matmul(&pool, m.weights.classifier(), s.xb.f32(), 1, s.logits.f32());
+}
+
+void llama_forward_first_layers(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch& s,
+                                const int32_t* tokens, int64_t T, int64_t pos0, int64_t n_layers_run,
+                                LoraStack* lora) {
+  run_layers(m, pool, kv, s, tokens, T, pos0, n_layers_run, true, lora);
 }
 
 }  // namespace paddock

@@ -39,4 +39,11 @@ struct ForwardScratch {
 void llama_forward(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch& s, const int32_t* tokens,
                    int64_t T, int64_t pos0, bool want_logits, LoraStack* lora = nullptr);
 
+// The CPU part of a partial offload: the embeddings and layers [0, n_layers_run) only (kv holds
+// at least those layers), leaving the complete residual stream of every token in s.x [T, dim]
+// for the device to continue from (backend/gpu/gpu_backend.h GpuForward::forward's x_in).
+void llama_forward_first_layers(const Model& m, ThreadPool& pool, KvCache& kv, ForwardScratch& s,
+                                const int32_t* tokens, int64_t T, int64_t pos0, int64_t n_layers_run,
+                                LoraStack* lora = nullptr);
+
 }  // namespace paddock
