@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { randomInt } from 'node:crypto';
 import { loadAddon } from '../engine/addon';
 import { CachedContext, generate } from '../engine/generate';
+import { contextBackendReport } from '../engine/backend-report';
+import { deviceOptions, parseDeviceFlags, reportBackend } from './devices';
 import { UsageError, numberArg } from './fail';
 
 export async function generateCommand(argv: string[]): Promise<void> {
@@ -20,10 +22,12 @@ export async function generateCommand(argv: string[]): Promise<void> {
       adapter: { type: 'string' },
       'adapter-scale': { type: 'string' },
       threads: { type: 'string' },
+      ...deviceOptions,
     },
     strict: true,
   });
   if (!values.model) throw new UsageError('generate needs --model FILE');
+  const devices = parseDeviceFlags(values, 'auto');
   const settings = {
     temperature: numberArg('temperature', values.temperature, 0.8),
     topP: numberArg('top-p', values['top-p'], 0.95),
@@ -35,7 +39,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const addon = loadAddon();
   const model = await addon.loadModel(values.model, values.tokenizer ? { tokenizerPath: values.tokenizer } : undefined);
   const threads = values.threads ? numberArg('threads', values.threads, 0, true) : undefined;
-  const ctx = model.createContext({ threads });
+  const ctx = model.createContext({ threads, ...devices });
+  reportBackend(contextBackendReport(ctx, devices.device, model.info.layerCount));
   if (values.adapter) {
     // A GGUF LoRA adapter or a PEFT folder, applied unmerged on the base (`export` makes both).
     const adapter = await addon.loadAdapter(model, values.adapter);

@@ -10,6 +10,7 @@ import { LORA_TARGET_NAMES, LoraTargetName, RunConfig, makeRunConfig } from '../
 import { loadAddon } from '../engine/addon';
 import { RunDir } from '../engine/train/run-dir';
 import { TrainingRun } from '../engine/train/training-run';
+import { parseDeviceFlags } from './devices';
 import { UsageError, numberArg } from './fail';
 
 const options = {
@@ -38,6 +39,7 @@ const options = {
   preset: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'boolean' },
+  device: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; strict: true }>>['values'];
@@ -88,6 +90,8 @@ function givenConfig(v: Values): Partial<RunConfig> {
     checkpointActivations: v['checkpoint-activations'],
     pack: v['no-pack'] ? false : undefined,
     preset: v.preset as RunConfig['preset'],
+    // Absent = the CPU, so runs (and their run.json) are exactly as before the CUDA backend.
+    device: v.device === undefined ? undefined : parseDeviceFlags({ device: v.device }, 'cpu').device,
   };
 }
 

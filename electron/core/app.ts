@@ -29,6 +29,8 @@ import { GattService } from './training/gatt/gatt-service';
 import { gattHandlers } from './training/gatt/handlers';
 import { runHandlers } from './training/handlers';
 import { RunService } from './training/run-service';
+import { systemHandlers } from './system/handlers';
+import { SystemService } from './system/system-service';
 
 export interface CoreOptions {
   /** Folder for paddock.db; ':memory:' for tests. */
@@ -55,6 +57,7 @@ export class PaddockCore {
   readonly datasets: DatasetService;
   readonly runs: RunService;
   readonly gatt: GattService;
+  readonly system: SystemService;
   private readonly listeners = new Set<EventListener>();
   private readonly handlers: Handlers;
 
@@ -64,10 +67,11 @@ export class PaddockCore {
     const messages = new MessagesRepo(this.db);
     messages.markStaleStreaming();
     this.models = new ModelRegistry(new ModelsRepo(this.db), opts.engine);
-    this.chat = new ChatService(new ConversationsRepo(this.db), messages, this.models, opts.engine, this.emit);
     const deps: CoreDeps = { db: this.db, engine: opts.engine, models: this.models, emit: this.emit, dataDir: opts.dataDir };
+    this.system = new SystemService(deps);
+    this.chat = new ChatService(new ConversationsRepo(this.db), messages, this.models, opts.engine, this.emit, this.system);
     this.datasets = new DatasetService(deps);
-    this.runs = new RunService(deps, this.datasets);
+    this.runs = new RunService(deps, this.datasets, this.system);
     this.gatt = new GattService(deps, this.datasets, this.runs);
     this.runs.recover();
     opts.engine.onStateChange((state, detail) => this.emit('engine.status', { state, detail }));
@@ -127,6 +131,7 @@ export class PaddockCore {
       ...datasetHandlers(this.datasets),
       ...runHandlers(this.runs),
       ...gattHandlers(this.gatt),
+      ...systemHandlers(this.system),
     } as unknown as Pick<Handlers, Exclude<CallName, `app.${string}` | `models.${string}` | `chat.${string}`>>;
     return {
       ...areas,

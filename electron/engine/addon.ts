@@ -33,8 +33,37 @@ export interface NativeModelInfo {
   metadata: Record<string, string | number | boolean>;
 }
 
+/** Where the engine runs: 'auto' picks CUDA when usable, else the CPU with `backend.notice` saying why; 'cuda' throws without a GPU. */
+export type NativeDeviceChoice = 'auto' | 'cpu' | 'cuda';
+
+export interface NativeContextOptions {
+  contextLength?: number;
+  threads?: number;
+  kvCacheType?: 'f16' | 'f32';
+  /** Default 'auto'. Builds without the option ignore it (feature-detect `backend` on the context). */
+  device?: NativeDeviceChoice;
+  /** Layers on the GPU, counted from the last one; omitted or >= layerCount: all. */
+  gpuLayers?: number;
+}
+
+/** What a context or trainer runs on; `notice` is a fallback reason the user must see. */
+export interface NativeBackendInfo {
+  name: 'cpu' | 'cuda';
+  deviceName: string;
+  /** Bytes the context holds on the device (0 on the CPU). */
+  deviceBytes: number;
+  notice?: string;
+}
+
+export interface NativeContextBackend extends NativeBackendInfo {
+  gpuLayers: number;
+  layerCount: number;
+}
+
 export interface NativeContext {
   readonly contextLength: number;
+  /** Present once the native build has the CUDA backend (issue 7): feature-detect it. */
+  readonly backend?: NativeContextBackend;
   /** Tokens held in the KV cache. */
   readonly position: number;
   /** Runs the model over `tokens` at the current position; resolves with the last token's logits. */
@@ -75,7 +104,7 @@ export interface NativeModel {
   tokenText(id: number): string;
   /** True for tokens that end generation (EOS, <|eot_id|>, <|eom_id|>). */
   isEog(id: number): boolean;
-  createContext(options?: { contextLength?: number; threads?: number; kvCacheType?: 'f16' | 'f32' }): NativeContext;
+  createContext(options?: NativeContextOptions): NativeContext;
   dispose(): void;
 }
 
@@ -125,6 +154,27 @@ export interface NativeBackend {
   devices: { name: string; memory_bytes: number }[];
 }
 
+/** A GPU as addon.devices() lists it (the CPU entry has only name and memory_bytes). */
+export interface NativeGpuDevice {
+  index: number;
+  name: string;
+  memory_bytes: number;
+  free_bytes: number;
+  /** "8.0", "9.0" ... */
+  compute_capability: string;
+  bf16: boolean;
+  /** The CPU emulator of the CUDA backend (tests), never a real GPU. */
+  emulated: boolean;
+}
+
+/** addon.devices(): every backend compiled into this build and what it found. */
+export interface NativeDevices {
+  backends: [
+    { name: 'cpu'; compiled: true; devices: { name: string; memory_bytes: number }[] },
+    { name: 'cuda'; compiled: boolean; loaded: boolean; reason?: string; devices: NativeGpuDevice[] },
+  ];
+}
+
 /** A training run's settings as the native trainer takes them (electron/core/training/run-config.ts resolves them). */
 export interface NativeTrainerConfig {
   method: 'lora' | 'full';
@@ -148,6 +198,8 @@ export interface NativeTrainerConfig {
   checkpointActivations?: boolean;
   seed?: number;
   threads?: number;
+  /** Native default 'cpu'; builds without the CUDA backend ignore it (feature-detect `backend`). */
+  device?: NativeDeviceChoice;
 }
 
 /** One packed row (native TrainRow): targets[t] is predicted after tokens[0..t]; weight 0 masks a position. */
@@ -177,6 +229,8 @@ export interface NativeTrainer {
   readonly stepsDone: number;
   readonly memoryBytes: number;
   readonly trainableParameters: number;
+  /** Present once the native build has the CUDA backend (issue 7): feature-detect it. */
+  readonly backend?: NativeBackendInfo;
   /** One optimizer step over the rows (gradient accumulation across them). */
   step(rows: NativeTrainRow[]): Promise<NativeStepResult>;
   evaluate(rows: NativeTrainRow[]): Promise<number>;
@@ -205,6 +259,8 @@ export interface Addon {
    */
   writeSyntheticGguf(outFile: string, options: { shape: SyntheticShape; type: SyntheticType; seed?: number; vocabDir?: string }): Promise<string>;
   backends(): NativeBackend[];
+  /** Backends and devices with free memory; loads the CUDA module once. Absent in older builds. */
+  devices?(): NativeDevices;
   /** Reads a GGUF LoRA adapter file or a PEFT folder (adapter_config.json + adapter_model.safetensors) for `model`'s shape. */
   loadAdapter(model: NativeModel, path: string): Promise<NativeAdapter>;
   /**

@@ -2,6 +2,7 @@
 // A native crash here kills only this process; the host notices and restarts it on demand.
 import type { EngineMethods, EngineToHost, GenerateParams, HostToEngine } from '../shared/engine-protocol';
 import { loadAddon } from './addon';
+import { readDevices } from './backend-report';
 import { generate } from './generate';
 import { tokenizePrompt } from './prompt-tokens';
 import { connectToHost } from './host-port';
@@ -35,7 +36,10 @@ async function runGenerate(p: GenerateParams) {
       },
     };
   }
-  const { model, cache } = await slot.acquire(p.modelPath, p.tokenizerPath, p.contextLength, p.threads);
+  const { model, cache, backend } = await slot.acquire(p.modelPath, p.tokenizerPath, p.contextLength, p.threads, {
+    device: p.device,
+    gpuLayers: p.gpuLayers,
+  });
   await slot.useAdapter(p.adapterPath ?? null);
   const { tokens, ...layout } = p.parts
     ? tokenizePrompt(
@@ -50,13 +54,14 @@ async function runGenerate(p: GenerateParams) {
       )
     : { tokens: model.tokenize(p.prompt, true), keep: 1, turnStarts: [] };
   try {
-    return await generate(addon, model, cache, tokens, {
+    const result = await generate(addon, model, cache, tokens, {
       settings: p.settings,
       layout,
       stepDelayMs,
       shouldStop: () => stopRequested.has(p.jobId),
       onText: (text) => port.send({ type: 'token', jobId: p.jobId, text }),
     });
+    return { ...result, backend };
   } catch (err) {
     cache.reset(); // the KV cache may be half-written: start clean next time
     throw err;
@@ -81,6 +86,7 @@ const handlers: { [M in keyof EngineMethods]: (p: EngineMethods[M]['params']) =>
     return { stopped: true };
   },
   ping: async () => ({ pid: process.pid }),
+  devices: async () => readDevices(addon),
   ...datasetJobs(ctx),
   ...trainJobs(ctx),
   ...gattJobs(ctx),

@@ -41,6 +41,8 @@ export const RunFormConfig = z.object({
   /** Validation loss every K steps (0 = only at checkpoints). */
   evalEvery: z.number().int().min(0).optional(),
   threads: z.number().int().min(1).optional(),
+  /** Where the trainer runs (default the CPU); the memory check then uses that device's free memory. */
+  device: z.enum(['cpu', 'cuda']).optional(),
 });
 export type RunFormConfig = z.output<typeof RunFormConfig>;
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { datasetsContract, datasetsEvents } from './contract-datasets';
 import { gattContract, gattEvents } from './contract-gatt';
 import { runsContract, runsEvents } from './contract-runs';
+import { systemContract, systemEvents } from './contract-system';
 
 const samplingFields = {
   temperature: z.number().min(0).max(5),
@@ -220,6 +221,7 @@ export const contract = {
   ...datasetsContract,
   ...runsContract,
   ...gattContract,
+  ...systemContract,
 } as const;
 
 export const events = {
@@ -230,6 +232,7 @@ export const events = {
   ...datasetsEvents,
   ...runsEvents,
   ...gattEvents,
+  ...systemEvents,
 } as const;
 
 export type Contract = typeof contract;

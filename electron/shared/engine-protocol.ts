@@ -5,6 +5,8 @@ import type { NativeModelInfo } from '../engine/addon';
 import type { DatasetEngineMethods } from './engine-protocol-datasets';
 import type { GattEngineMethods } from './engine-protocol-gatt';
 import type { TrainEngineMethods } from './engine-protocol-train';
+import type { SystemEngineMethods } from './engine-protocol-system';
+import type { BackendReport, DeviceChoice } from './contract-system';
 
 export interface GenerationSettings {
   temperature: number;
@@ -53,15 +55,20 @@ export interface GenerateParams {
   threads?: number;
   /** A LoRA adapter (GGUF LoRA file or PEFT folder) hot-swapped onto the loaded base for this reply; absent/null = the base alone. */
   adapterPath?: string | null;
+  /** Where the context runs (default 'auto'); gpuLayers counted from the last layer, absent = all. */
+  device?: DeviceChoice;
+  gpuLayers?: number;
 }
 
 export interface GenerateResult {
   text: string;
   stats: GenerationStats;
+  /** What the context runs on (absent from fakes and jobs stopped before loading). */
+  backend?: BackendReport;
 }
 
 /** Every engine method; each area declares its own in engine-protocol-<area>.ts. */
-export interface EngineMethods extends DatasetEngineMethods, TrainEngineMethods, GattEngineMethods {
+export interface EngineMethods extends DatasetEngineMethods, TrainEngineMethods, GattEngineMethods, SystemEngineMethods {
   readModelInfo: { params: { path: string; tokenizerPath?: string }; result: NativeModelInfo };
   generate: { params: GenerateParams; result: GenerateResult };
   stop: { params: { jobId: string }; result: { stopped: boolean } };

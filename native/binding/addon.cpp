@@ -5,6 +5,8 @@
 #include "adapter_wrap.h"
 #include "addon_data.h"
 #include "context_wrap.h"
+#include "devices_wrap.h"
+#include "backend/gpu/gpu_registry.h"
 #include "core/sysinfo.h"
 #include "io/model_export.h"
 #include "io/model_loader.h"
@@ -151,7 +153,7 @@ Napi::Value Backends(const Napi::CallbackInfo& info) {
   devs.Set(0u, dev);
   cpu.Set("devices", devs);
   out.Set(0u, cpu);
-  out.Set(1u, backend("cuda", false));
+  out.Set(1u, backend("cuda", cuda_backend_status().compiled));  // devices(): the full list
   out.Set(2u, backend("metal", false));
   return out;
 }
@@ -174,6 +176,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadTokenizer", Napi::Function::New<LoadTokenizer>(env, "loadTokenizer"));
   exports.Set("createSampler", Napi::Function::New<CreateSampler>(env, "createSampler"));
   exports.Set("backends", Napi::Function::New<Backends>(env, "backends"));
+  exports.Set("devices", Napi::Function::New<Devices>(env, "devices"));
   exports.Set("loadAdapter", Napi::Function::New<LoadAdapter>(env, "loadAdapter"));
   exports.Set("writeSyntheticAdapter", Napi::Function::New<WriteSyntheticAdapter>(env, "writeSyntheticAdapter"));
   TrainerWrap::Register(env, exports);  // createTrainer, training exports, measureGemmFlops

@@ -15,6 +15,7 @@ import { newId } from '../db/ids';
 import type { EngineClient } from '../engine/engine-client';
 import { PaddockError } from '../errors';
 import type { ModelRegistry } from '../models/model-registry';
+import type { SystemService } from '../system/system-service';
 import { promptText, renderPromptParts } from './prompt-parts';
 import { templateForModel } from './templates';
 
@@ -38,6 +39,8 @@ export class ChatService {
     private readonly models: ModelRegistry,
     private readonly engine: EngineClient,
     private readonly emit: Emit,
+    /** Device settings for the engine's context and where the backend it reports goes; absent in older tests (engine defaults). */
+    private readonly devices?: Pick<SystemService, 'generateOptions' | 'recordBackend'>,
   ) {}
 
   list(): Conversation[] {
@@ -183,17 +186,20 @@ export class ChatService {
           settings: { ...settings, stop: [...settings.stop, ...template.stopStrings] },
           ...(settings.contextLength !== null && { contextLength: settings.contextLength }),
           ...(settings.threads !== null && { threads: settings.threads }),
+          ...this.devices?.generateOptions(),
         },
         onText,
       )
       .then(
-        (r) =>
-          this.messages.finish(assistant.id, {
+        (r) => {
+          if (r.backend) this.devices?.recordBackend(r.backend);
+          return this.messages.finish(assistant.id, {
             content: r.text,
             status: r.stats.stopReason === 'user_stop' ? 'stopped' : 'complete',
             error: null,
             stats: r.stats,
-          }),
+          });
+        },
         (err: { code?: string; message?: string }) =>
           this.messages.finish(assistant.id, {
             content: text,

@@ -49,6 +49,8 @@ export interface RunConfig {
   threads: number;
   checkpointActivations: boolean;
   preset?: PresetName;
+  /** Where the trainer runs; absent = the CPU (runs from before issue 7 and the CLI default). */
+  device?: 'cpu' | 'cuda' | 'auto';
 }
 
 export const RUN_DEFAULTS: Omit<RunConfig, 'model' | 'data' | 'method' | 'alpha' | 'threads'> = {
@@ -129,6 +131,7 @@ export function validateRunConfig(c: RunConfig): void {
   int('saveEvery', 1);
   int('maxSeqLen', 2);
   int('threads', 1);
+  if (c.device !== undefined && !['cpu', 'cuda', 'auto'].includes(c.device)) bad('device', 'cpu, cuda or auto', c.device);
 }
 
 /**

@@ -40,6 +40,7 @@ export function resolveRunConfig(form: RunFormConfig, model: Pick<ModelRecord, '
     seed: form.seed,
     saveEvery: form.saveEvery,
     threads: form.threads ?? defaultTrainThreads(),
+    device: form.device,
   });
 }
 

@@ -25,8 +25,11 @@ import { CompareService } from './compare-service';
 import { PRESETS, type PresetName } from './presets';
 import { memorySettings, modelShape, resolveRunConfig, templateHash } from './run-form';
 import { RunExporter } from './run-export';
-import { availableMemory, estimateRunMemory, refusalMessage } from './run-memory';
+import { availableMemory, estimateRunMemory, formatBytes, refusalMessage } from './run-memory';
+import { planTraining } from '../memory-plan';
+import { planModelOf, type SystemService } from '../system/system-service';
 import { RunRecorder } from './run-recorder';
+import type { RunConfig } from './run-config';
 
 const RESUMABLE: RunStatus[] = ['paused', 'interrupted'];
 const FINISHED: RunStatus[] = ['done', 'cancelled', 'failed'];
@@ -49,6 +52,8 @@ export class RunService {
   constructor(
     private readonly deps: CoreDeps,
     private readonly datasets: DatasetService,
+    /** The CUDA device's free memory for runs on the GPU; absent in tests of CPU runs. */
+    private readonly system?: Pick<SystemService, 'cudaFreeBytes'>,
   ) {
     this.runs = new RunsRepo(deps.db);
     this.metrics = new RunMetricsRepo(deps.db);
@@ -90,10 +95,22 @@ export class RunService {
     }));
   }
 
-  estimate(form: RunFormConfig): RunMemoryEstimate {
+  async estimate(form: RunFormConfig): Promise<RunMemoryEstimate> {
     const model = this.model(form.modelId);
     const config = this.resolve(form, model, path.join(os.tmpdir(), 'estimate.jsonl'));
-    return estimateRunMemory(modelShape(model), memorySettings(config), availableMemory());
+    return this.memoryCheck(model, config);
+  }
+
+  /** CPU runs: host memory (with suggestions). CUDA runs: the trainer's device plan against the device's free memory. */
+  private async memoryCheck(model: ModelRecord, config: RunConfig): Promise<RunMemoryEstimate> {
+    const cpu = estimateRunMemory(modelShape(model), memorySettings(config), availableMemory());
+    if (config.device !== 'cuda') return cpu;
+    const free = (await this.system?.cudaFreeBytes()) ?? null;
+    if (free === null) throw new PaddockError('BAD_REQUEST', 'No CUDA device is available for this run: choose the CPU.');
+    const p = planTraining(planModelOf(model), 'cuda', memorySettings(config));
+    const fits = p.deviceBytes <= free;
+    const suggestions = !fits && cpu.fits ? [{ change: `train on the CPU (needs ${formatBytes(cpu.total)})`, patch: { device: 'cpu' as const }, total: cpu.total }] : [];
+    return { total: p.deviceBytes, breakdown: p.deviceBreakdown, available: free, device: 'cuda', fits, suggestions };
   }
 
   async create(form: RunFormConfig): Promise<RunSummary> {
@@ -102,7 +119,7 @@ export class RunService {
     const runDir = path.join(this.runsRoot(), id);
     const data = path.join(runDir, 'data.jsonl');
     const config = this.resolve(form, model, data);
-    const estimate = estimateRunMemory(modelShape(model), memorySettings(config), availableMemory());
+    const estimate = await this.memoryCheck(model, config);
     if (!estimate.fits) throw new PaddockError('BAD_REQUEST', refusalMessage(estimate, model.name));
     const datasetVersion = `${form.datasetId}@${form.datasetRevision ?? this.headRevision(form.datasetId)}`;
     fs.mkdirSync(runDir, { recursive: true });

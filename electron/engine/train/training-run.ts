@@ -3,6 +3,8 @@
 // end, and honours cancel and pause between steps. A resumed run restores the trainer (parameters,
 // moments, step) and the data order (shuffle generator + cursor) and continues the identical run.
 import type { Addon, NativeModel, NativeTrainer, NativeTrainerConfig } from '../addon';
+import { backendLabel } from '../../shared/backend-label';
+import { backendReport } from '../backend-report';
 import { RunConfig, totalSteps, warmupSteps } from '../../core/training/run-config';
 import { DataOrder, DataOrderState } from './data-order';
 import { RunDir, StepMetrics } from './run-dir';
@@ -79,6 +81,7 @@ export function nativeTrainerConfig(c: RunConfig, total: number): NativeTrainerC
     checkpointActivations: c.checkpointActivations,
     seed: c.seed,
     threads: c.threads,
+    ...(c.device !== undefined && { device: c.device }),
   };
 }
 
@@ -158,6 +161,9 @@ export class TrainingRun {
       const data = await loadTrainingData(model, c, log);
       const total = totalSteps(c, data.rows.length);
       trainer = await createTrainer(this.addon, model, c, total);
+      const backend = backendReport('backend' in trainer ? trainer.backend : undefined, c.device ?? 'cpu', model.info.layerCount);
+      if (backend.notice) log(backend.notice);
+      if (backend.name !== 'cpu') log(`training on ${backendLabel(backend)}`);
       // Before the first step: from here on the directory holds a run that --resume continues.
       if (!this.resume) this.dir.writeConfig(c);
       const order = await this.restoreOrStart(trainer, data);

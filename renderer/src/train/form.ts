@@ -37,6 +37,8 @@ export interface RunDraft {
   seed: number;
   saveEvery: number;
   evalEvery: number;
+  /** Where the trainer runs; CUDA is offered only when the engine found a device. */
+  device: 'cpu' | 'cuda';
 }
 
 export function defaultDraft(): RunDraft {
@@ -68,6 +70,7 @@ export function defaultDraft(): RunDraft {
     seed: 0,
     saveEvery: 50,
     evalEvery: 0,
+    device: 'cpu',
   };
 }
 
@@ -106,6 +109,7 @@ export function applyPatch(draft: RunDraft, patch: Partial<RunFormConfig>): RunD
   set('seed', patch.seed);
   set('saveEvery', patch.saveEvery);
   set('evalEvery', patch.evalEvery);
+  set('device', patch.device);
   if (patch.split) next.split = patch.split;
   return next;
 }
@@ -165,5 +169,7 @@ export function toRequest(d: RunDraft): CallRequest<'runs.create'> {
     seed: d.seed,
     saveEvery: d.saveEvery,
     evalEvery: d.evalEvery,
+    // CPU is the default: left out so CPU requests are as before the CUDA backend.
+    ...(d.device === 'cuda' ? { device: 'cuda' as const } : {}),
   };
 }
