@@ -122,7 +122,26 @@ TrainerConfig config_arg(Napi::Env env, const Napi::Value& o) {
   c.checkpoint_activations = opt_bool(env, o, "checkpointActivations", false);
   c.seed = (uint64_t)opt_int(env, o, "seed", 0, 0, INT64_C(9007199254740991));
   c.n_threads = (int)opt_int(env, o, "threads", 1, 1, 512);
+  // device: 'cpu' (default), 'cuda' (an error when CUDA cannot train), 'auto' (CUDA when it can,
+  // else the CPU with backend.notice saying why).
+  const std::string device = opt_string(env, o, "device", "cpu");
+  if (device != "cpu" && device != "cuda" && device != "auto")
+    throw_invalid(env, "device must be 'auto', 'cpu' or 'cuda', got '" + device + "'");
+  c.device.kind = device == "cuda" ? TrainDeviceKind::Cuda : device == "auto" ? TrainDeviceKind::Auto : TrainDeviceKind::Cpu;
+  c.device.index = (int)opt_int(env, o, "deviceIndex", 0, 0, 64);
   return c;
+}
+
+// trainer.backend: { name, deviceName, deviceBytes, notice? } (fixed once the trainer exists:
+// every device buffer is allocated at creation).
+Napi::Object backend_to_js(Napi::Env env, const TrainerBackendInfo& b) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", b.name);
+  o.Set("deviceName", b.device_name);
+  o.Set("deviceBytes", (double)b.device_bytes);
+  if (!b.notice.empty()) o.Set("notice", b.notice);
+  o.Freeze();
+  return o;
 }
 
 Napi::Object step_to_js(Napi::Env env, const StepResult& r) {
@@ -325,6 +344,9 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
   model_ = init->model;
   trainer_ = init->trainer;
   steps_done_ = trainer_->steps_done();
+  // Read-only (not writable, not configurable) data property of this trainer.
+  info.This().As<Napi::Object>().DefineProperty(
+      Napi::PropertyDescriptor::Value("backend", backend_to_js(info.Env(), trainer_->backend_info()), napi_enumerable));
 }
 
 Status TrainerWrap::acquire(const char* what) {
@@ -345,7 +367,7 @@ Napi::Value TrainerWrap::MemoryBytes(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TrainerWrap::TrainableParameters(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), trainer_ ? (double)trainer_->params().total_elements() : 0.0);
+  return Napi::Number::New(info.Env(), trainer_ ? (double)trainer_->trainable_parameters() : 0.0);
 }
 
 Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {

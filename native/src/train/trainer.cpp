@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "backend/cpu/threadpool.h"
+#include "backend/gpu/gpu_backend.h"
+#include "backend/gpu/gpu_registry.h"
 #include "core/splitmix.h"
 #include "core/sysinfo.h"
 #include "train/train_checkpoint.h"
@@ -47,6 +49,13 @@ bool same_trained_function(const TrainerConfig& a, const TrainerConfig& b) {
          a.lora.targets == b.lora.targets;
 }
 
+// clip_grads' factor: min(1, clip_norm / (norm + 1e-6)), 1 when clipping is off.
+double clip_factor(double norm, double clip_norm) {
+  if (clip_norm <= 0) return 1.0;
+  const double coef = clip_norm / (norm + 1e-6);
+  return coef < 1.0 ? coef : 1.0;
+}
+
 std::string describe(const TrainerConfig& c) {
   if (c.method == TrainMethod::Full) return strprintf("full fine-tuning, seed %" PRIu64, c.seed);
   return strprintf("LoRA rank %d alpha %g dropout %g targets 0x%x, seed %" PRIu64, c.lora.rank, (double)c.lora.alpha,
@@ -64,6 +73,27 @@ struct Trainer::Impl {
   TrainGraph graph;
   AdamWState adam;
   int64_t steps_done = 0;
+  // GPU runs: the session holds the live parameters and moments. upload_pending: the host copy
+  // changed (mutable_params, load_checkpoint) and goes up before the next device call;
+  // host_stale: the device moved on and the host copy is refreshed before it is read.
+  std::unique_ptr<GpuTrainSession> gpu;
+  bool upload_pending = false;
+  bool host_stale = false;
+  TrainerBackendInfo info;
+
+  Status start_gpu();
+  Status to_device() {
+    if (!gpu || !upload_pending) return Status();
+    PD_TRY(gpu->upload(params, adam));
+    upload_pending = false;
+    return Status();
+  }
+  Status to_host() {
+    if (!gpu || !host_stale) return Status();
+    PD_TRY(gpu->download(&params, &adam));
+    host_stale = false;
+    return Status();
+  }
 
   Status check_rows(const std::vector<TrainRow>& rows, double* weight, int64_t* tokens, int64_t* loss_tokens) const {
     if (rows.empty()) return PD_ERROR(InvalidArgument, "a training step needs at least one row");
@@ -87,6 +117,42 @@ struct Trainer::Impl {
     return Status();
   }
 };
+
+// Creates the GPU session the config asks for. Cuda: any failure is the caller's error. Auto:
+// a failure leaves gpu null with the reason in info.notice (the run trains on the CPU).
+Status Trainer::Impl::start_gpu() {
+  const TrainDevice& d = config.device;
+  if (d.kind == TrainDeviceKind::Cpu) return Status();
+  Status st = [&]() -> Status {
+    GpuBackend* backend = d.backend ? d.backend : cuda_backend();
+    if (!backend) return PD_ERROR(Unsupported, "CUDA is not available: %s", cuda_backend_status().why.c_str());
+    std::string why;
+    const GpuDeviceInfo* dev = nullptr;
+    const std::vector<GpuDeviceInfo> devices = backend->devices(&why);
+    for (const GpuDeviceInfo& g : devices)
+      if (g.index == d.index) dev = &g;
+    if (!dev)
+      return PD_ERROR(Unsupported, "CUDA device %d is not usable%s%s", d.index, why.empty() ? "" : ": ",
+                      why.c_str());
+    if (!dev->bf16) return PD_ERROR(Unsupported, "%s has no BF16 tensor cores (training needs them)", dev->name.c_str());
+    GpuTrainOptions o;
+    o.device = d.index;
+    o.max_T = config.max_seq_len;
+    o.checkpoint_activations = config.checkpoint_activations;
+    o.lora_dropout = config.method == TrainMethod::Lora ? config.lora.dropout : 0.0f;
+    // The base outlives the trainer (create's contract): a non-owning shared_ptr.
+    std::shared_ptr<const Model> model(std::shared_ptr<const Model>(), base);
+    PD_TRY(backend->create_train_session(model, params, config.method == TrainMethod::Lora ? &lora : nullptr, o, &gpu));
+    info.name = backend->name();
+    info.device_name = dev->name;
+    return Status();
+  }();
+  if (st.ok()) return st;
+  gpu.reset();
+  if (d.kind == TrainDeviceKind::Cuda) return st;
+  info.notice = "training on the CPU: " + st.message();
+  return Status();
+}
 
 Trainer::Trainer() : impl_(new Impl) {}
 Trainer::~Trainer() = default;
@@ -119,8 +185,13 @@ Status Trainer::create(const Model* base, const TrainerConfig& config, std::uniq
     PD_TRY(full_params_from_model(*base, &im.params));
     tm.full = &im.params;
   }
-  PD_TRY(im.graph.init(tm, config.max_seq_len, config.n_threads));
   im.adam.init(im.params);
+  PD_TRY(im.start_gpu());
+  if (!im.gpu) {
+    PD_TRY(im.graph.init(tm, config.max_seq_len, config.n_threads));
+    im.info.name = "cpu";
+    im.info.device_name = cpu_model_name();
+  }
   im.pool.reset(new ThreadPool(config.n_threads));
   *out = std::move(t);
   return Status();
@@ -133,26 +204,43 @@ Status Trainer::step(const std::vector<TrainRow>& rows, StepResult* out) {
   int64_t tokens = 0, loss_tokens = 0;
   PD_TRY(im.check_rows(rows, &weight, &tokens, &loss_tokens));
 
-  im.params.zero_grad();
   const float grad_scale = (float)(1.0 / weight);  // the step's loss is the weighted mean over all rows
-  double loss_sum = 0.0;
-  for (size_t i = 0; i < rows.size(); i++) {
-    double ls = 0.0, ws = 0.0;
-    PD_TRY(im.graph.forward_backward(*im.pool, rows[i], grad_scale, dropout_seed(im.config.seed, im.steps_done, i),
-                                     &ls, &ws));
-    loss_sum += ls;
+  double loss_sum = 0.0, norm = 0.0;
+  if (im.gpu) {
+    PD_TRY(im.to_device());
+    PD_TRY(im.gpu->zero_grad());
+    for (size_t i = 0; i < rows.size(); i++) {
+      double ls = 0.0, ws = 0.0;
+      PD_TRY(im.gpu->forward_backward(rows[i], grad_scale, dropout_seed(im.config.seed, im.steps_done, i), &ls, &ws));
+      loss_sum += ls;
+    }
+    PD_TRY(im.gpu->grad_norm(&norm));
+  } else {
+    im.params.zero_grad();
+    for (size_t i = 0; i < rows.size(); i++) {
+      double ls = 0.0, ws = 0.0;
+      PD_TRY(im.graph.forward_backward(*im.pool, rows[i], grad_scale, dropout_seed(im.config.seed, im.steps_done, i),
+                                       &ls, &ws));
+      loss_sum += ls;
+    }
+    norm = grad_global_norm(im.params, im.pool.get());
   }
   const double loss = loss_sum / weight;
-  const double norm = grad_global_norm(im.params, im.pool.get());
   // An update with a NaN or infinite gradient would destroy every weight it touches.
   if (!std::isfinite(loss) || !std::isfinite(norm))
     return PD_ERROR(InvalidArgument,
                     "step %lld: loss %g, gradient norm %g are not finite (the learning rate may be too high); the "
                     "parameters were not updated",
                     (long long)(im.steps_done + 1), loss, norm);
-  clip_grads(&im.params, norm, im.config.optimizer.clip_norm, im.pool.get());
   const double lr = lr_at(im.config.schedule, im.config.optimizer.lr, im.steps_done);
-  adamw_step(&im.params, &im.adam, im.config.optimizer, lr, im.pool.get());
+  if (im.gpu) {
+    PD_TRY(im.gpu->adamw_step(clip_factor(norm, im.config.optimizer.clip_norm), im.config.optimizer, lr, im.adam.t + 1));
+    im.adam.t++;
+    im.host_stale = true;
+  } else {
+    clip_grads(&im.params, norm, im.config.optimizer.clip_norm, im.pool.get());
+    adamw_step(&im.params, &im.adam, im.config.optimizer, lr, im.pool.get());
+  }
   im.steps_done++;
 
   StepResult r;
@@ -172,10 +260,14 @@ Status Trainer::evaluate(const std::vector<TrainRow>& rows, double* mean_loss) {
   double weight = 0.0;
   int64_t tokens = 0, loss_tokens = 0;
   PD_TRY(im.check_rows(rows, &weight, &tokens, &loss_tokens));
+  PD_TRY(im.to_device());
   double loss_sum = 0.0;
   for (const TrainRow& row : rows) {
     double ls = 0.0, ws = 0.0;
-    PD_TRY(im.graph.forward(*im.pool, row, &ls, &ws));
+    if (im.gpu)
+      PD_TRY(im.gpu->forward(row, &ls, &ws));
+    else
+      PD_TRY(im.graph.forward(*im.pool, row, &ls, &ws));
     loss_sum += ls;
   }
   *mean_loss = loss_sum / weight;
@@ -183,7 +275,8 @@ Status Trainer::evaluate(const std::vector<TrainRow>& rows, double* mean_loss) {
 }
 
 Status Trainer::save_checkpoint(const std::string& path, const std::string& extra_json) const {
-  const Impl& im = *impl_;
+  Impl& im = *impl_;
+  PD_TRY(im.to_host());  // the device holds the live values and moments
   TrainCheckpointMeta meta;
   meta.config = im.config;
   meta.base = base_model_identity(*im.base);
@@ -223,18 +316,36 @@ Status Trainer::load_checkpoint(const std::string& path, std::string* extra_json
   }
   im.adam = std::move(moments);
   im.steps_done = meta.steps_done;
+  im.upload_pending = im.gpu != nullptr;
+  im.host_stale = false;
   if (extra_json) *extra_json = extra;
   return Status();
 }
 
 int64_t Trainer::steps_done() const { return impl_->steps_done; }
 const TrainerConfig& Trainer::config() const { return impl_->config; }
-const ParamSet& Trainer::params() const { return impl_->params; }
-ParamSet* Trainer::mutable_params() { return &impl_->params; }
+// A download failure leaves the last host copy (the run itself is unaffected); save_checkpoint
+// reports such a failure.
+const ParamSet& Trainer::params() const {
+  (void)impl_->to_host();
+  return impl_->params;
+}
+int64_t Trainer::trainable_parameters() const { return impl_->params.total_elements(); }
+ParamSet* Trainer::mutable_params() {
+  (void)impl_->to_host();
+  impl_->upload_pending = impl_->gpu != nullptr;
+  return &impl_->params;
+}
 const LoraWeights* Trainer::lora() const { return impl_->config.method == TrainMethod::Lora ? &impl_->lora : nullptr; }
 
 size_t Trainer::memory_bytes() const {
+  if (impl_->gpu) return (size_t)impl_->gpu->device_bytes();
   return (size_t)impl_->params.total_elements() * 4 * sizeof(float) + impl_->graph.activation_bytes();
+}
+
+const TrainerBackendInfo& Trainer::backend_info() const {
+  impl_->info.device_bytes = memory_bytes();
+  return impl_->info;
 }
 
 }  // namespace paddock

@@ -3,6 +3,10 @@
 // learning rate from the schedule, AdamW. The loop around it (data order, packing, progress,
 // cancel/pause, when to checkpoint) is TypeScript in the engine process, which awaits one step
 // at a time.
+//
+// The step runs on the CPU (TrainGraph) or on a GPU (a GpuTrainSession of the CUDA module,
+// which keeps parameters, gradients and moments on the device): the same sequence, the same
+// clipping rule and the same checkpoint file, so a run may resume on the other device.
 #pragma once
 
 #include <cstdint>
@@ -21,8 +25,26 @@
 namespace paddock {
 
 class ThreadPool;
+class GpuBackend;
 
 enum class TrainMethod { Full, Lora };  // QLoRA = Lora on a quantized base (nothing else differs)
+
+enum class TrainDeviceKind { Cpu, Cuda, Auto };  // Auto: CUDA when usable, else the CPU with a notice
+
+struct TrainDevice {
+  TrainDeviceKind kind = TrainDeviceKind::Cpu;
+  int index = 0;                  // CUDA device
+  GpuBackend* backend = nullptr;  // tests: this backend instead of the registry's CUDA module
+};
+
+// Where the run trains, for the UI: name "cpu" or "cuda", the device's name, the bytes the run
+// holds there, and why Auto fell back to the CPU (empty otherwise).
+struct TrainerBackendInfo {
+  std::string name = "cpu";
+  std::string device_name;
+  uint64_t device_bytes = 0;
+  std::string notice;
+};
 
 struct TrainerConfig {
   TrainMethod method = TrainMethod::Lora;
@@ -33,6 +55,7 @@ struct TrainerConfig {
   bool checkpoint_activations = false;
   uint64_t seed = 0;                    // LoRA A init and dropout
   int n_threads = 1;
+  TrainDevice device;                   // not part of checkpoints: a run may resume elsewhere
 };
 
 struct StepResult {
@@ -74,12 +97,16 @@ class Trainer {
 
   int64_t steps_done() const;
   const TrainerConfig& config() const;
-  const ParamSet& params() const;       // adapter tensors (LoRA) or every weight (full)
+  // Adapter tensors (LoRA) or every weight (full); on a GPU run the host copy is refreshed
+  // from the device first.
+  const ParamSet& params() const;
+  int64_t trainable_parameters() const;  // element count; never touches the device
   // The same, writable: to start from an existing adapter, and for tests (golden values).
   // Names and shapes must not change.
   ParamSet* mutable_params();
   const LoraWeights* lora() const;      // nullptr for full fine-tuning
   size_t memory_bytes() const;          // parameters + gradients + moments + activations
+  const TrainerBackendInfo& backend_info() const;
 
  private:
   Trainer();

@@ -1,8 +1,11 @@
-// A training run on the device (the GpuTrainSession of gpu_backend.h): frozen base weights in
-// BF16 (dequantized from a quantized base: QLoRA), F32 master copies of the trained parameters,
-// their gradients and AdamW moments; activations of one packed row, BF16 where a tensor-core
-// product reads them; attention by flash_attention_*; the classifier and cross-entropy in
-// chunks of rows, never a [T x vocab] logits matrix.
+// A training run on the device (the GpuTrainSession of gpu_backend.h), LoRA/QLoRA or full
+// fine-tuning. Frozen base weights stay in their file type (a quantized base stays quantized:
+// QLoRA's saving); before each product a matrix is dequantized into one BF16 scratch the size
+// of the largest matrix (a BF16 base is read as is). Trained parameters: F32 values, grads and
+// AdamW moments in contiguous arrays plus a BF16 mirror for the products (cuda_train_params.h).
+// Activations of one packed row (cuda_train_activations.h), attention by flash_attention_*,
+// the classifier and cross-entropy over the rows that carry loss in chunks of 256 rows, never
+// a [T x vocab] logits matrix. LoRA dropout draws the CPU's hash masks (cuda_train_rows.h).
 #pragma once
 
 #include <memory>
