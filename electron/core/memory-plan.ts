@@ -24,16 +24,9 @@ import { activationBytes, trainableElements, type MemorySettings, type ModelShap
 
 export type PlanDevice = 'cpu' | 'cuda';
 
-export interface PlanModel {
-  dim: number;
-  hidden: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  vocab: number;
+/** The trainer's model shape (run-memory.ts) plus whether the classifier is tied to the embeddings. */
+export interface PlanModel extends Omit<ModelShape, 'tensorType'> {
   tiedEmbeddings: boolean;
-  parameterCount: number;
-  fileBytes: number;
 }
 
 export interface MemoryPlan {
@@ -55,8 +48,9 @@ const CPU_PREFILL = 512;
 /** Free device memory kept out of suggestions: the CUDA context, cuBLAS workspaces, fragmentation. */
 export const DEVICE_HEADROOM = 0.05;
 
-const kvDim = (m: PlanModel) => (m.dim / m.heads) * m.kvHeads;
-export const layerParameters = (m: PlanModel): number => 2 * m.dim + 2 * m.dim * m.dim + 2 * m.dim * kvDim(m) + 3 * m.dim * m.hidden;
+type LayerShape = Pick<PlanModel, 'dim' | 'hidden' | 'heads' | 'kvHeads'>;
+const kvDim = (m: LayerShape) => (m.dim / m.heads) * m.kvHeads;
+export const layerParameters = (m: LayerShape): number => 2 * m.dim + 2 * m.dim * m.dim + 2 * m.dim * kvDim(m) + 3 * m.dim * m.hidden;
 const bytesPerParam = (m: PlanModel) => m.fileBytes / m.parameterCount;
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
@@ -101,16 +95,12 @@ export function planInference(m: PlanModel, device: PlanDevice, contextLength: n
   return plan(device, g, deviceBreakdown, hostBreakdown);
 }
 
-const asShape = (m: PlanModel): ModelShape => ({
-  dim: m.dim, hidden: m.hidden, layers: m.layers, heads: m.heads, kvHeads: m.kvHeads, vocab: m.vocab,
-  parameterCount: m.parameterCount, fileBytes: m.fileBytes, tensorType: '',
-});
 
 /** Training: on the CPU everything is host memory; on CUDA the trainer's state is on the device (the loaded base stays on the host too). */
 export function planTraining(m: PlanModel, device: PlanDevice, s: MemorySettings): MemoryPlan {
-  const trainable = trainableElements(asShape(m), s) * F32;
+  const trainable = trainableElements(m, s) * F32;
   const state = { parameters: trainable, gradients: trainable, adamMoments: 2 * trainable };
-  const activations = activationBytes(asShape(m), s);
+  const activations = activationBytes(m, s);
   if (device === 'cpu') {
     return plan('cpu', 0, {}, { weights: m.fileBytes, ...state, activations, logits: s.maxSeqLen * m.vocab * F32 });
   }

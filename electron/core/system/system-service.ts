@@ -10,7 +10,7 @@ import {
 } from '../../shared/contract-system';
 import type { NativeDevices } from '../../engine/addon';
 import type { CoreDeps } from '../core-deps';
-import { planInference, suggestGpuLayers, type MemoryPlan, type PlanDevice, type PlanModel } from '../memory-plan';
+import { layerParameters, planInference, suggestGpuLayers, type MemoryPlan, type PlanDevice, type PlanModel } from '../memory-plan';
 import { PaddockError } from '../errors';
 import { modelShape } from '../training/run-form';
 import type { ModelRecord } from '../../shared/contract';
@@ -117,8 +117,7 @@ export class SystemService {
 /** The planner's view of a registered model; tying is read from the parameter count (the record does not store it). */
 export function planModelOf(r: ModelRecord): PlanModel {
   const s = modelShape(r);
-  const kvd = (s.dim / s.heads) * s.kvHeads;
-  const layers = s.layers * (2 * s.dim + 2 * s.dim * s.dim + 2 * s.dim * kvd + 3 * s.dim * s.hidden) + s.dim;
+  const layers = s.layers * layerParameters(s) + s.dim;
   const tiedEmbeddings = Math.abs(r.parameterCount - (layers + s.vocab * s.dim)) <= Math.abs(r.parameterCount - (layers + 2 * s.vocab * s.dim));
   return { ...s, tiedEmbeddings, parameterCount: r.parameterCount, fileBytes: r.fileBytes };
 }

@@ -25,6 +25,9 @@ export interface ModelShape {
   tensorType: string;
 }
 
+/** What the trainable-element and activation counts read (the weight type does not change them). */
+export type TrainShape = Omit<ModelShape, 'tensorType'>;
+
 /** The settings that change memory (resolved: preset and defaults applied). */
 export interface MemorySettings {
   method: 'lora' | 'qlora' | 'full';
@@ -42,7 +45,7 @@ const Q4_0_BYTES_PER_WEIGHT = 18 / 32;
 
 export const isQuantizedType = (tensorType: string): boolean => QUANTIZED.test(tensorType);
 
-function targetShape(s: ModelShape, target: string): [number, number] {
+function targetShape(s: TrainShape, target: string): [number, number] {
   const kvd = (s.dim / s.heads) * s.kvHeads;
   switch (target) {
     case 'q':
@@ -62,7 +65,7 @@ function targetShape(s: ModelShape, target: string): [number, number] {
 }
 
 /** Trainable elements: every weight (full) or the LoRA A and B matrices. */
-export function trainableElements(s: ModelShape, m: MemorySettings): number {
+export function trainableElements(s: TrainShape, m: MemorySettings): number {
   if (m.method === 'full') return s.parameterCount;
   return m.targets.reduce((n, t) => {
     const [nIn, nOut] = targetShape(s, t);
@@ -71,7 +74,7 @@ export function trainableElements(s: ModelShape, m: MemorySettings): number {
 }
 
 /** Activation and backward-scratch bytes for one row of maxSeqLen tokens (logits apart). */
-export function activationBytes(s: ModelShape, m: MemorySettings): number {
+export function activationBytes(s: TrainShape, m: MemorySettings): number {
   const T = m.maxSeqLen;
   const { dim, hidden: hid, heads } = s;
   const kvd = (dim / heads) * s.kvHeads;
