@@ -11,6 +11,8 @@
 #include <random>
 
 #include "backend/cuda/gemm.h"
+#include "core/dtype.h"
+#include "core/fp16.h"
 #include "cuda_testing.h"
 
 using pd_cuda::Elem;
@@ -49,14 +51,7 @@ struct HostMatrix {
     }
     uint16_t bits;
     std::memcpy(&bits, &bytes[2 * i], 2);
-    if (type == Elem::BF16) {
-      __nv_bfloat16_raw r;
-      r.x = bits;
-      return __bfloat162float(pd_bf16(r));
-    }
-    __half_raw r;
-    r.x = bits;
-    return __half2float(pd_half(r));
+    return type == Elem::BF16 ? paddock::bf16_to_fp32(bits) : paddock::fp16_to_fp32(bits);
   }
   // Stores v rounded to the element type (round to nearest even).
   void set(size_t i, float v) {
@@ -64,8 +59,7 @@ struct HostMatrix {
       std::memcpy(&bytes[4 * i], &v, 4);
       return;
     }
-    const uint16_t bits = type == Elem::BF16 ? __nv_bfloat16_raw(__float2bfloat16_rn(v)).x
-                                             : __half_raw(__float2half_rn(v)).x;
+    const uint16_t bits = type == Elem::BF16 ? paddock::fp32_to_bf16(v) : paddock::fp32_to_fp16(v);
     std::memcpy(&bytes[2 * i], &bits, 2);
   }
   void set_nan(size_t i) { set(i, std::nanf("")); }

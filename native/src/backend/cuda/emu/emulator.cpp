@@ -11,8 +11,8 @@
 #include <mutex>
 #include <vector>
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
+#include "core/dtype.h"
+#include "core/fp16.h"
 
 namespace pd_emu {
 namespace {
@@ -136,16 +136,8 @@ void run_block(size_t n) {
   }
 }
 
-float from_b16(uint16_t bits, bool bf16) {
-  if (bf16) {
-    __nv_bfloat16_raw r;
-    r.x = bits;
-    return __bfloat162float(__nv_bfloat16(r));
-  }
-  __half_raw r;
-  r.x = bits;
-  return __half2float(__half(r));
-}
+// The engine's one F16/BF16 implementation (exact, round-to-nearest-even).
+float from_b16(uint16_t bits, bool bf16) { return bf16 ? paddock::bf16_to_fp32(bits) : paddock::fp16_to_fp32(bits); }
 
 }  // namespace
 
