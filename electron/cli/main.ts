@@ -38,7 +38,7 @@ const usage = `usage: paddock <command> [options]
   mask --model F [--tokenizer F] --data F --row N --mode all|last|gatt [--format F] [--oasst best|all]   (JSON {"tokens","pieces","weights"} of row N)
   serve [--port P] [--host H --allow-remote]
   bundle-model [--testdata DIR] [--out F]
-  synth --shape stories260k|stories15m|tinyllama-1.1b|llama-3.2-1b|llama-2-7b --type f32|f16|q8_0|q4_0|q4_k_m --out F [--seed S]
+  synth --shape stories260k|stories15m|tinyllama-1.1b|llama-3.2-1b|llama-2-7b --type f32|f16|bf16|q8_0|q4_0|q4_k_m --out F [--seed S]
   train --model F [--tokenizer F] --data F --method lora|qlora|full [--rank R=8] [--alpha A=2R] [--targets q,k,v,o,gate,up,down] [--steps N] [--epochs E] [--batch B=1] [--lr X=2e-4] [--schedule constant|linear|cosine] [--warmup W=0] [--mask all|last|gatt] [--seed S=0] [--save-every K=50] --out DIR [--resume]
         [--preset llama2-sft|llama-pretrain|alpaca|lora-default|qlora-paper] [--threads N] [--max-seq-len N=512] [--dropout P] [--format F] [--checkpoint-activations] [--no-pack] [--device cpu|cuda|auto (default cpu)]   (one JSON line per step)
   export --run DIR --format peft|gguf-lora|gguf-merged [--type f16|q8_0|q4_k_m] --out PATH

@@ -287,7 +287,7 @@ export interface Addon {
 
 export const SYNTHETIC_SHAPES = ['stories260k', 'stories15m', 'tinyllama-1.1b', 'llama-3.2-1b', 'llama-2-7b'] as const;
 export type SyntheticShape = (typeof SYNTHETIC_SHAPES)[number];
-export const SYNTHETIC_TYPES = ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k_m'] as const;
+export const SYNTHETIC_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k_m'] as const;
 export type SyntheticType = (typeof SYNTHETIC_TYPES)[number];
 
 /** Error thrown by the addon: `code` is stable (BAD_MODEL_FILE, IO, UNSUPPORTED, OUT_OF_MEMORY, INVALID_ARGUMENT, INTERNAL). */

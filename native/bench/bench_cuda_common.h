@@ -188,6 +188,7 @@ inline std::vector<double> measure_d2d_gbps(size_t bytes, int reps) {
 // --type names of the benches -> the synthetic file type (q4_k: llama.cpp's Q4_K_M mix).
 inline bool synth_type_from_flag(const std::string& t, paddock::SynthType* out, std::string* file_tag) {
   if (t == "f16") *out = paddock::SynthType::F16, *file_tag = "f16";
+  else if (t == "bf16") *out = paddock::SynthType::BF16, *file_tag = "bf16";
   else if (t == "q4_k" || t == "q4_k_m") *out = paddock::SynthType::Q4_K_M, *file_tag = "q4_k_m";
   else if (t == "q8_0") *out = paddock::SynthType::Q8_0, *file_tag = "q8_0";
   else if (t == "f32") *out = paddock::SynthType::F32, *file_tag = "f32";
@@ -205,7 +206,7 @@ inline paddock::Status load_synthetic(const std::string& shape_name, const std::
   paddock::SynthType type;
   std::string tag;
   if (!synth_type_from_flag(type_flag, &type, &tag))
-    return PD_ERROR(InvalidArgument, "--type %s: expected f16, q4_k, q8_0 or f32", type_flag.c_str());
+    return PD_ERROR(InvalidArgument, "--type %s: expected f16, bf16, q4_k, q8_0 or f32", type_flag.c_str());
   const char* env = std::getenv("PADDOCK_BENCH_DIR");
   const std::string dir = env && *env ? env : "/tmp/paddock-bench";
   ::mkdir(dir.c_str(), 0755);

@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
       {"file_q4_0", DType::F32, true, SynthType::Q4_0, 0.30, 13},
       {"file_q4_k_m", DType::F32, true, SynthType::Q4_K_M, 0.25, 14},
       {"file_f16", DType::F32, true, SynthType::F16, 0.002, 23},
+      {"file_bf16", DType::F32, true, SynthType::BF16, 0.0065, 22},
   };
   for (const Case& cs : cases) {
     const std::string path = tmp_path(cs.label);

@@ -161,7 +161,7 @@ bench_shapes() {
     done
   done
   for s in $train_shapes; do
-    run_json "$results" "train-$s" "$BUILD_DIR/bench_cuda_train" --shape "$s" --type f16 --rank 16 --seq 1024 \
+    run_json "$results" "train-$s" "$BUILD_DIR/bench_cuda_train" --shape "$s" --type bf16 --rank 16 --seq 1024 \
       --steps "$TRAIN_STEPS"
   done
 }

@@ -81,6 +81,7 @@ Status synth_type_by_name(const std::string& name, SynthType* out) {
   else if (t == "q8_0") *out = SynthType::Q8_0;
   else if (t == "q4_0") *out = SynthType::Q4_0;
   else if (t == "q4_k_m") *out = SynthType::Q4_K_M;
+  else if (t == "bf16") *out = SynthType::BF16;
   else return PD_ERROR(InvalidArgument, "unknown synthetic type '%s' (known: f32, f16, q8_0, q4_0, q4_k_m)", name.c_str());
   return Status();
 }
@@ -92,6 +93,7 @@ const char* synth_type_name(SynthType t) {
     case SynthType::Q8_0: return "Q8_0";
     case SynthType::Q4_0: return "Q4_0";
     case SynthType::Q4_K_M: return "Q4_K_M";
+    case SynthType::BF16: return "BF16";
   }
   return "?";
 }
@@ -104,6 +106,7 @@ DType synth_tensor_type(SynthType type, const std::string& tensor, int64_t ne0, 
   switch (type) {
     case SynthType::F32: return DType::F32;
     case SynthType::F16: return DType::F16;
+    case SynthType::BF16: return DType::BF16;
     case SynthType::Q8_0: want = DType::Q8_0; break;
     case SynthType::Q4_0: want = is_output ? DType::Q6_K : DType::Q4_0; break;
     case SynthType::Q4_K_M: {
@@ -180,7 +183,7 @@ Status synth_shape_vocab(const SynthShape& c, const std::string& vocab_dir, Voca
 
 Status write_synthetic_gguf(const std::string& path, const SynthShape& c, SynthType type, uint64_t seed,
                             const std::string& vocab_dir) {
-  static const uint32_t kFileType[] = {0, 1, 7, 2, 15};  // llama.cpp LLAMA_FTYPE_*
+  static const uint32_t kFileType[] = {0, 1, 7, 2, 15, 32};  // llama.cpp LLAMA_FTYPE_*
   auto pick = [&](const std::string& name, int64_t ne0, int n_dims, int layer) {
     return synth_tensor_type(type, name, ne0, n_dims, layer, (int)c.layers, c.tied);
   };

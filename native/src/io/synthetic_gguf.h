@@ -29,12 +29,13 @@ struct SynthShape {
   SynthVocabKind vocab_kind = SynthVocabKind::Generated;
 };
 
-// The file types `synth` writes: llama.cpp's ALL_F32, MOSTLY_F16, MOSTLY_Q8_0, MOSTLY_Q4_0, MOSTLY_Q4_K_M.
-enum class SynthType { F32, F16, Q8_0, Q4_0, Q4_K_M };
+// The file types `synth` writes: llama.cpp's ALL_F32, MOSTLY_F16, MOSTLY_Q8_0, MOSTLY_Q4_0, MOSTLY_Q4_K_M,
+// MOSTLY_BF16 (what HF checkpoints hold: the GPU training benchmark's base).
+enum class SynthType { F32, F16, Q8_0, Q4_0, Q4_K_M, BF16 };
 
 // stories260k, stories15m, tinyllama-1.1b, llama-3.2-1b, llama-2-7b. INVALID_ARGUMENT otherwise.
 Status synth_shape_by_name(const std::string& name, SynthShape* out);
-// "f32", "f16", "q8_0", "q4_0", "q4_k_m" (any case). INVALID_ARGUMENT otherwise.
+// "f32", "f16", "q8_0", "q4_0", "q4_k_m", "bf16" (any case). INVALID_ARGUMENT otherwise.
 Status synth_type_by_name(const std::string& name, SynthType* out);
 const char* synth_type_name(SynthType t);
 
