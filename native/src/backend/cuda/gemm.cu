@@ -1,6 +1,7 @@
 // Paddock's tensor-core GEMM (see gemm.h for the contract): mma.sync.m16n8k16 with BF16/F16
 // operands and F32 accumulation, for the three layouts NT, NN and TN. F32 operands go to the
-// CUDA-core kernel of gemm_simt.cu.
+// CUDA-core kernel of gemm_simt.cu. On a sm_90 device whose wgmma probe passed, Auto sends the
+// NT products that would take the large tiles to the Hopper kernel (gemm_wgmma.cu) instead.
 //
 // Design (the classic Ampere multistage GEMM, sm_80 and sm_90 alike):
 // - Block tile BM x BN x 32, a 3-stage cp.async ring in dynamic shared memory: while the warps
@@ -27,9 +28,12 @@
 
 #include <cassert>
 
+#include "backend/cuda/gemm_args.cuh"
 #include "backend/cuda/gemm_simt.h"
 #include "backend/cuda/gemm_tiles.cuh"
+#include "backend/cuda/gemm_wgmma.h"
 #include "backend/cuda/gpu_device.cuh"
+#include "backend/cuda/probe.h"
 
 namespace pd_cuda {
 namespace gemm_detail {
@@ -179,17 +183,19 @@ void launch_tiles(GemmOp op, const GemmArgs& p, bool bf16, bool vec, pd_stream_t
   }
 }
 
-// Multiprocessors of the current device, read once (the large tiles pay off from one wave up).
-int sm_count() {
-  static const int n = [] {
-    pd_gpu::DeviceProps props;
+// Device 0's properties, read once: its multiprocessors (the large tiles pay off from one wave
+// up) and whether it is a Hopper (sm_90: the wgmma kernels' only target).
+const pd_gpu::DeviceProps& device() {
+  static const pd_gpu::DeviceProps props = [] {
+    pd_gpu::DeviceProps p;
     std::string why;
-    return pd_gpu::device_props(0, &props, &why) && props.sm_count > 0 ? props.sm_count : 108;
+    if (!pd_gpu::device_props(0, &p, &why)) p = pd_gpu::DeviceProps{};
+    return p;
   }();
-  return n;
+  return props;
 }
-
-bool aligned(const void* ptr, size_t bytes) { return reinterpret_cast<uintptr_t>(ptr) % bytes == 0; }
+int sm_count() { return device().sm_count > 0 ? device().sm_count : 108; }
+bool hopper() { return device().cc_major == 9 && device().cc_minor == 0 && !device().emulated; }
 
 }  // namespace
 }  // namespace gemm_detail
@@ -203,25 +209,20 @@ void gemm_with_tiles(const GemmDesc& d, GemmTiles tiles, pd_stream_t s) {
     gemm_f32_simt(d, s);
     return;
   }
-  GemmArgs p{};
-  p.A = static_cast<const uint16_t*>(d.A);
-  p.B = static_cast<const uint16_t*>(d.B);
-  p.C = d.C;
-  p.lda = d.lda;
-  p.ldb = d.ldb;
-  p.ldc = d.ldc;
-  p.M = (int)d.M;
-  p.N = (int)d.N;
-  p.K = (int)d.K;
-  p.alpha = d.alpha;
-  p.beta = d.beta;
-  p.c_type = d.c;
-  p.c_pairs = d.ldc % 2 == 0 && aligned(d.C, 2 * elem_bytes(d.c));
-  const bool vec = d.lda % 8 == 0 && d.ldb % 8 == 0 && aligned(d.A, 16) && aligned(d.B, 16);
+  const GemmArgs p = make_gemm_args(d);
+  const bool vec = gemm_vector_loads(d);
   const bool bf16 = d.ab == Elem::BF16;
+  const bool wgmma_fits = gemm_wgmma_supported(d);
+  assert(tiles != GemmTiles::Wgmma || wgmma_fits);
+  if (tiles == GemmTiles::Wgmma && !wgmma_fits) tiles = GemmTiles::Auto;
   if (tiles == GemmTiles::Auto) {
     const int64_t large_tiles = pd_ceil_div(d.M, 128) * pd_ceil_div(d.N, 128);
     tiles = (d.M > 64 && d.N > 64 && large_tiles >= sm_count()) ? GemmTiles::Large128x128 : GemmTiles::Small64x64;
+    if (tiles == GemmTiles::Large128x128 && wgmma_fits && hopper() && wgmma_enabled()) tiles = GemmTiles::Wgmma;
+  }
+  if (tiles == GemmTiles::Wgmma) {
+    gemm_wgmma(d, s);
+    return;
   }
   if (tiles == GemmTiles::Large128x128)
     launch_tiles<LargeTiles>(d.op, p, bf16, vec, s);

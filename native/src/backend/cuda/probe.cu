@@ -1,7 +1,10 @@
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <vector>
 
+#include "backend/cuda/gemm_wgmma.h"
 #include "backend/cuda/gpu_device.cuh"
 #include "backend/cuda/probe.h"
 
@@ -32,7 +35,38 @@ __global__ void probe_kernel(const pd_bf16* a, const pd_bf16* b, float* d, float
   if (lane == 0) *total = sum;
 }
 
+std::atomic<bool> g_wgmma_enabled{false};
+std::mutex g_wgmma_mutex;
+std::string g_wgmma_status = "not probed";
+
+void set_wgmma_state(bool enabled, const std::string& status) {
+  std::lock_guard<std::mutex> lock(g_wgmma_mutex);
+  g_wgmma_status = status;
+  g_wgmma_enabled = enabled;
+}
+
+// The wgmma kernels exist for sm_90a only; elsewhere they are simply not offered.
+void probe_wgmma() {
+  pd_gpu::DeviceProps props;
+  std::string why;
+  if (!pd_gpu::device_props(0, &props, &why)) return set_wgmma_state(false, "disabled: " + why);
+  if (props.cc_major != 9 || props.cc_minor != 0) {
+    char msg[64];
+    std::snprintf(msg, sizeof msg, "not a sm_90 device (sm_%d%d)", props.cc_major, props.cc_minor);
+    return set_wgmma_state(false, msg);
+  }
+  if (!wgmma_self_test(&why)) return set_wgmma_state(false, "disabled: " + why);
+  set_wgmma_state(true, "enabled");
+}
+
 }  // namespace
+
+bool wgmma_enabled() { return g_wgmma_enabled; }
+
+std::string wgmma_status() {
+  std::lock_guard<std::mutex> lock(g_wgmma_mutex);
+  return g_wgmma_status;
+}
 
 bool probe_device(std::string* why) {
   std::vector<pd_bf16> a(256), b(128);
@@ -85,6 +119,7 @@ bool probe_device(std::string* why) {
     *why = "warp reduction probe gave a wrong sum";
     return false;
   }
+  probe_wgmma();
   return true;
 }
 
