@@ -165,6 +165,8 @@ export interface NativeGpuDevice {
   bf16: boolean;
   /** The CPU emulator of the CUDA backend (tests), never a real GPU. */
   emulated: boolean;
+  /** The tensor-core GEMM serving it: "wgmma (sm_90a)" or "mma.sync (wgmma: <why not>)". */
+  matmul: string;
 }
 
 /** addon.devices(): every backend compiled into this build and what it found. */

@@ -23,6 +23,8 @@ export const GpuDevice = z.object({
   bf16: z.boolean(),
   /** The CPU emulator of the CUDA backend (tests), never a real GPU. */
   emulated: z.boolean(),
+  /** The tensor-core GEMM serving it: "wgmma (sm_90a)" or "mma.sync (wgmma: <why not>)". */
+  matmul: z.string(),
 });
 export type GpuDevice = z.output<typeof GpuDevice>;
 

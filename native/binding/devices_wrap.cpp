@@ -33,6 +33,7 @@ Napi::Object gpu_device(Napi::Env env, const GpuDeviceInfo& d) {
   dev.Set("compute_capability", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor));
   dev.Set("bf16", d.bf16);
   dev.Set("emulated", d.emulated);
+  dev.Set("matmul", d.matmul);
   return dev;
 }
 

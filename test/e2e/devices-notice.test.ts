@@ -52,7 +52,7 @@ test('devices: with the CUDA emulator, the Models view lists the device with its
     await page.getByTestId('nav-models').click();
     const gpu = page.getByTestId('device-gpu');
     await gpu.waitFor();
-    assert.match(await gpu.innerText(), /Paddock CUDA emulator \(CPU\) \(emulated\) · .* free of .* · sm 8\.0/);
+    assert.match(await gpu.innerText(), /Paddock CUDA emulator \(CPU\) \(emulated\) · .* free of .* · sm 8\.0 · mma\.sync \(wgmma: not a sm_90 device \(sm_80\)\)/);
     // stories260K (5 layers, about 1 MB) fits the emulated device's free memory whole.
     const hint = page.getByTestId('gpu-layers-suggestion');
     await hint.waitFor();

@@ -25,7 +25,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 interface DevicesOut {
   backends: [
     { name: string; compiled: boolean; devices: { name: string; memory_bytes: number }[] },
-    { name: string; compiled: boolean; loaded: boolean; reason?: string; devices: { name: string; memory_bytes: number; free_bytes: number; compute_capability: string; emulated: boolean }[] },
+    { name: string; compiled: boolean; loaded: boolean; reason?: string; devices: { name: string; memory_bytes: number; free_bytes: number; compute_capability: string; emulated: boolean; matmul: string }[] },
   ];
 }
 
@@ -68,6 +68,8 @@ test('devices with PADDOCK_CUDA_MODULE = the emulator: one emulated sm_80 device
   assert.equal(d.name, 'Paddock CUDA emulator (CPU)');
   assert.equal(d.emulated, true);
   assert.equal(d.compute_capability, '8.0');
+  // The emulated device is sm_80: the probe leaves wgmma off and says why.
+  assert.equal(d.matmul, 'mma.sync (wgmma: not a sm_90 device (sm_80))');
   assert.ok(d.memory_bytes > 0 && d.free_bytes > 0 && d.free_bytes <= d.memory_bytes);
 });
 

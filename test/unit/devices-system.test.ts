@@ -18,7 +18,7 @@ const emulated: NativeDevices = {
     { name: 'cpu', compiled: true, devices: [{ name: 'Test CPU', memory_bytes: 16e9 }] },
     {
       name: 'cuda', compiled: true, loaded: true,
-      devices: [{ index: 0, name: 'Paddock CUDA emulator (CPU)', memory_bytes: 16e9, free_bytes: 8e9, compute_capability: '8.0', bf16: true, emulated: true }],
+      devices: [{ index: 0, name: 'Paddock CUDA emulator (CPU)', memory_bytes: 16e9, free_bytes: 8e9, compute_capability: '8.0', bf16: true, emulated: true, matmul: 'mma.sync (wgmma: not a sm_90 device (sm_80))' }],
     },
   ],
 };
@@ -30,7 +30,7 @@ test('system.devices: the engine\'s list in the contract\'s shape, default setti
   assert.deepEqual(r.devices.cpu, { name: 'Test CPU', memoryBytes: 16e9 });
   assert.equal(r.devices.cuda.reason, null);
   assert.deepEqual(r.devices.cuda.devices[0], {
-    index: 0, name: 'Paddock CUDA emulator (CPU)', memoryBytes: 16e9, freeBytes: 8e9, computeCapability: '8.0', bf16: true, emulated: true,
+    index: 0, name: 'Paddock CUDA emulator (CPU)', memoryBytes: 16e9, freeBytes: 8e9, computeCapability: '8.0', bf16: true, emulated: true, matmul: 'mma.sync (wgmma: not a sm_90 device (sm_80))',
   });
   assert.deepEqual(r.settings, { device: 'auto', gpuLayers: null });
   assert.equal(r.backend, null);

@@ -35,6 +35,7 @@ export function toDevicesInfo(n: NativeDevices): DevicesInfo {
         computeCapability: d.compute_capability,
         bf16: d.bf16,
         emulated: d.emulated,
+        matmul: d.matmul,
       })),
     },
   };

@@ -43,6 +43,8 @@ class CudaBackend final : public GpuBackend {
       d.cc_minor = p.cc_minor;
       d.bf16 = p.cc_major >= 8;
       d.emulated = p.emulated;
+      // The wgmma verdict is the probe's, taken on device 0 (gemm.cu reads device 0 too).
+      d.matmul = i == 0 && pd_cuda::wgmma_enabled() ? "wgmma (sm_90a)" : "mma.sync (wgmma: " + pd_cuda::wgmma_status() + ")";
       out.push_back(d);
     }
     return out;

@@ -1,6 +1,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <vector>
 
@@ -55,6 +56,9 @@ void probe_wgmma() {
     std::snprintf(msg, sizeof msg, "not a sm_90 device (sm_%d%d)", props.cc_major, props.cc_minor);
     return set_wgmma_state(false, msg);
   }
+  // A user's escape hatch should the kernels misbehave on some driver: mma.sync serves everything.
+  const char* env = std::getenv("PADDOCK_CUDA_WGMMA");
+  if (env && std::string(env) == "0") return set_wgmma_state(false, "disabled by PADDOCK_CUDA_WGMMA=0");
   if (!wgmma_self_test(&why)) return set_wgmma_state(false, "disabled: " + why);
   set_wgmma_state(true, "enabled");
 }

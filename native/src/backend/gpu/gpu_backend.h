@@ -31,6 +31,9 @@ struct GpuDeviceInfo {
   int cc_major = 0, cc_minor = 0;
   bool bf16 = false;       // sm_80+: BF16 tensor cores (training needs them)
   bool emulated = false;   // the CPU emulator used by tests, never a real GPU
+  // Which tensor-core GEMM serves this device, and why not the faster one: "wgmma (sm_90a)" or
+  // "mma.sync (wgmma: not a sm_90 device (sm_86))". Shown by `devices` and the device panel.
+  std::string matmul;
 };
 
 struct GpuOffload {
