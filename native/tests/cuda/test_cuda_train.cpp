@@ -7,7 +7,12 @@
 //  (b) a 10-step AdamW run through Trainer on the CPU and on the GPU from the same seed;
 //  (c) a packed row of two segments (positions restart) with masked positions, in (a);
 //  (d) a checkpoint saved by the GPU run and loaded by a CPU run: the same parameter bits, and
-//      the CPU resumes where the GPU stopped.
+//      the CPU resumes where the GPU stopped;
+//  (e) the products' production paths forced onto these small shapes (TrainProductTuning): the
+//      first LoRA case runs its rank products split-K (16 "SMs", slices of >= 16), and QLoRA
+//      dequantizes its base in slabs of at most 4096 values (classifier 8 slabs of 64 rows,
+//      gate/up 64 + 64 + 44 rows, F16 down 4 x 16 rows), with the session's scratch shown to
+//      shrink from the largest matrix to the bound.
 // The session exposes no gradient download; the test reads them through AdamW with beta1 = 0,
 // whose first moment after one step is exactly the gradient (m = 0 * 0 + 1 * g).
 // Every product on the device has BF16 inputs (8-bit mantissa, relative rounding 2^-9) and
@@ -20,6 +25,10 @@
 #include <vector>
 
 #include "backend/cpu/threadpool.h"
+#include "backend/cuda/cuda_train_linear.h"
+#if defined(PADDOCK_CUDA_EMU)
+#include "backend/cuda/emu/emulator.h"
+#endif
 #include "backend/gpu/gpu_backend.h"
 #include "cuda_testing.h"
 #include "io/model_loader.h"
@@ -113,7 +122,29 @@ struct ParityCase {
   float dropout = 0.0f;
   bool checkpoint = false;
   double bound = kGradNmse;
+  paddock::TrainProductTuning tuning;  // (e): the product paths the session takes
 };
+
+// Sets the process-wide tuning for one session's creation and restores the defaults after.
+struct TuningScope {
+  explicit TuningScope(const TrainProductTuning& t) { train_product_tuning() = t; }
+  ~TuningScope() { train_product_tuning() = TrainProductTuning(); }
+};
+
+// (e) Split-K on stories260K's rank products (T = 45: two slices of 32 + 13 for dA, dB).
+TrainProductTuning split_k_tuning() {
+  TrainProductTuning t;
+  t.splitk_sm_count = 16;
+  t.splitk_min_slice_k = 16;
+  return t;
+}
+// (e) QLoRA slabs of at most 4096 BF16 values (64 rows of 64).
+constexpr int64_t kTestSlabElements = 4096;
+TrainProductTuning small_slabs() {
+  TrainProductTuning t;
+  t.weight_slab_elements = kTestSlabElements;
+  return t;
+}
 
 // One row's forward/backward on the CPU graph and on a GPU session from the same parameters.
 void gradient_parity(GpuBackend* backend, const std::shared_ptr<Model>& model, const ParityCase& pc) {
@@ -155,6 +186,7 @@ void gradient_parity(GpuBackend* backend, const std::shared_ptr<Model>& model, c
   o.checkpoint_activations = pc.checkpoint;
   o.lora_dropout = pc.dropout;
   std::unique_ptr<GpuTrainSession> s;
+  const TuningScope scope(pc.tuning);
   Status st = backend->create_train_session(model, ps, pc.full ? nullptr : &lw, o, &s);
   CHECK_OK(st);
   if (!st.ok()) return;
@@ -315,6 +347,70 @@ std::shared_ptr<Model> quantized_copy(const Model& m) {
   return q;
 }
 
+// (e) QLoRA's dequantization scratch: with an unbounded slab it is the largest quantized matrix
+// (the old whole-matrix copy); with kTestSlabElements it is exactly the bound (the classifier's
+// 64-row slabs reach it, no other slab exceeds it), so the session holds that much less.
+void qlora_scratch_is_bounded(GpuBackend* backend, const std::shared_ptr<Model>& q8) {
+  std::printf("(e) QLoRA dequantization scratch\n");
+  ParamSet ps;
+  LoraWeights lw;
+  LoraConfig lc;
+  lc.rank = 4, lc.targets = kAllLoraTargets;
+  CHECK_OK(lora_create(q8->config, lc, 7, &ps, &lw));
+  GpuTrainOptions o;
+  o.max_T = kMaxT;
+  auto bytes_with = [&](int64_t slab_elements) -> uint64_t {
+    TrainProductTuning t;
+    t.weight_slab_elements = slab_elements;
+    const TuningScope scope(t);
+    std::unique_ptr<GpuTrainSession> s;
+    CHECK_OK(backend->create_train_session(q8, ps, &lw, o, &s));
+    return s ? s->device_bytes() : 0;
+  };
+  const int64_t largest = q8->weights.tok_embd.nelements();  // [vocab, dim], also the tied classifier
+  const uint64_t whole = bytes_with((int64_t)1 << 40), slabbed = bytes_with(kTestSlabElements);
+  std::printf("  session bytes: whole-matrix scratch %llu, slabs of %lld values %llu (largest matrix %lld values)\n",
+              (unsigned long long)whole, (long long)kTestSlabElements, (unsigned long long)slabbed, (long long)largest);
+  CHECK(q8->weights.tok_embd.type != DType::BF16 && largest > kTestSlabElements);
+  CHECK(whole - slabbed == (uint64_t)(largest - kTestSlabElements) * sizeof(uint16_t));
+}
+
+// (e) The split-K tuning really splits the session's rank products: the same forward launches
+// more kernels (slices + reduces) and gives the same loss up to F32 summation order. Emulator
+// only: it counts launches.
+void split_k_is_wired(GpuBackend* backend, const std::shared_ptr<Model>& model) {
+#if defined(PADDOCK_CUDA_EMU)
+  std::printf("(e) split-K rank products in the session\n");
+  ParamSet ps;
+  LoraWeights lw;
+  LoraConfig lc;
+  lc.rank = 4, lc.targets = kAllLoraTargets;
+  CHECK_OK(lora_create(model->config, lc, 7, &ps, &lw));
+  const Row row = make_row(45, true, 3, 5, model->config.vocab_size);
+  GpuTrainOptions o;
+  o.max_T = kMaxT;
+  auto forward = [&](const TrainProductTuning& t, uint64_t* launches) -> double {
+    const TuningScope scope(t);
+    std::unique_ptr<GpuTrainSession> s;
+    CHECK_OK(backend->create_train_session(model, ps, &lw, o, &s));
+    double loss = 0, w = 0;
+    const uint64_t l0 = pd_emu::launch_count();
+    if (s) CHECK_OK(s->forward(row.view(), &loss, &w));
+    *launches = pd_emu::launch_count() - l0;
+    return loss;
+  };
+  uint64_t plain_launches = 0, split_launches = 0;
+  const double plain = forward(TrainProductTuning(), &plain_launches);
+  const double split = forward(split_k_tuning(), &split_launches);
+  std::printf("  forward: %llu launches unsplit, %llu split; loss %.7f vs %.7f\n", (unsigned long long)plain_launches,
+              (unsigned long long)split_launches, plain, split);
+  CHECK(split_launches > plain_launches);
+  CHECK(std::fabs(split - plain) <= 1e-5 * std::fabs(plain));
+#else
+  (void)backend, (void)model;
+#endif
+}
+
 int main(int argc, char** argv) {
   cudatest::require_device("test_cuda_train");
   const std::string dir = pdtest::stories260k_dir(argc, argv);
@@ -322,11 +418,17 @@ int main(int argc, char** argv) {
   std::shared_ptr<Model> model = pdtest::load_stories260k(dir);
   GpuBackend* backend = paddock_cuda_backend_v1();
   if (!model || !backend) return pdtest::finish("test_cuda_train");
-  gradient_parity(backend, model, {"LoRA r4, packed row of 2 samples, masked positions", false, true, 0.0f, false});
-  gradient_parity(backend, model, {"LoRA r4, dropout 0.2, checkpointed activations", false, true, 0.2f, true});
-  gradient_parity(backend, model, {"full fine-tuning, packed row", true, true, 0.0f, false});
-  if (std::shared_ptr<Model> q8 = quantized_copy(*model))
-    gradient_parity(backend, q8, {"QLoRA r4 over the Q8_0 base, packed row", false, true, 0.0f, false, kGradNmseQ8});
+  gradient_parity(backend, model, {"LoRA r4, packed row of 2 samples, masked positions, split-K rank products", false,
+                                   true, 0.0f, false, kGradNmse, split_k_tuning()});
+  gradient_parity(backend, model, {"LoRA r4, dropout 0.2, checkpointed activations", false, true, 0.2f, true, kGradNmse,
+                                   TrainProductTuning()});
+  gradient_parity(backend, model, {"full fine-tuning, packed row", true, true, 0.0f, false, kGradNmse, TrainProductTuning()});
+  if (std::shared_ptr<Model> q8 = quantized_copy(*model)) {
+    gradient_parity(backend, q8, {"QLoRA r4 over the Q8_0 base in slabs, packed row", false, true, 0.0f, false,
+                                  kGradNmseQ8, small_slabs()});
+    qlora_scratch_is_bounded(backend, q8);
+  }
+  split_k_is_wired(backend, model);
   device_selection(backend, model);
   curve_and_checkpoint(backend, model);
   return pdtest::finish("test_cuda_train");

@@ -57,6 +57,10 @@ Status GpuTrainActivations::init(const LlamaConfig& c, const LoraConfig* lora, i
   PD_TRY(mem->alloc(T, "targets", &head_targets));
   PD_TRY(mem->alloc(T, "loss weights", &head_weights));
   PD_TRY(mem->alloc(T * c.head_dim(), "RoPE table", &rope));
+  const int64_t groups = lora ? 1 : T;  // only full fine-tuning trains the embeddings
+  PD_TRY(mem->alloc(groups, "embedding gradient groups", &embd_ids));
+  PD_TRY(mem->alloc(groups + 1, "embedding gradient groups", &embd_offsets));
+  PD_TRY(mem->alloc(groups, "embedding gradient groups", &embd_positions));
   PD_TRY(mem->alloc(T * std::max(dim, kvd), "projection scratch", &proj));
   PD_TRY(mem->alloc(T * dim, "gradient scratch (dx)", &dx));
   PD_TRY(mem->alloc(T * dim, "gradient scratch (dxn)", &dxn));

@@ -50,6 +50,9 @@ struct GpuTrainActivations {
   int32_t* head_targets;  // [T]
   float* head_weights;  // [T]
   float* rope;          // [T, head_dim] cos | sin
+  int32_t* embd_ids;        // [T]     full fine-tuning: the row's distinct tokens (TokenGroups)
+  int32_t* embd_offsets;    // [T + 1]
+  int32_t* embd_positions;  // [T]
   // scratch
   float* proj;          // [T, max(dim, kv_dim)] F32 product output (q/k/v before RoPE, wo, w_down)
   float* dx;            // [T, dim]

@@ -2,15 +2,19 @@
 // scale * (dropout(x) A^T) B^T forward, and backward dx (+)= dy W, dW += dy^T x (full
 // fine-tuning), dB += dy^T z, dA += (scale dy B)^T dropout(x) (LoRA). Every product is a BF16
 // tensor-core GEMM with F32 accumulation (gemm.h): activations and dy arrive in BF16, W is
-// read in BF16 (a BF16 base or the trained values' BF16 mirror as is; any other base type is
-// dequantized into one shared scratch right before its product: QLoRA never holds a
-// dequantized model). Outputs and gradients are F32.
+// read in BF16 (a BF16 base or the trained values' BF16 mirror as is). Any other base type
+// (QLoRA's quantized base, an F16 file) is dequantized a slab of rows at a time into one
+// bounded scratch right before the slab's product (DESIGN: "dequantize tile by tile, never the
+// whole matrix"): x W^T is one GEMM per slab of output columns, dy W a K-split over the slabs
+// accumulating into dx. The LoRA rank products (thin outputs, K = T or n) run split-K
+// (gemm_splitk.h) when their tiles would leave SMs idle. Outputs and gradients are F32.
 #pragma once
 
 #include <cstdint>
 
 #include "backend/cuda/cuda_train_params.h"
 #include "backend/cuda/cuda_types.h"
+#include "backend/cuda/gemm_splitk.h"
 #include "core/dtype.h"
 
 namespace paddock {
@@ -31,11 +35,50 @@ struct GpuLinear {
   uint64_t dropout_stream = 0;   // layer * 8 + target, as on the CPU
 };
 
+// The bound on the BF16 dequantization scratch, in elements (16 MiB): a slab of Llama-3.2-1B's
+// widest rows (8192) is 1024 rows, enough output columns for a full wave of GEMM tiles at
+// T = 1024, while the scratch stays ~1/8 of the 128 MiB a whole [8192 x 8192] BF16 copy of a
+// 7B FFN matrix would take (and 1/32 of the 1B's tied classifier).
+constexpr int64_t kWeightSlabElements = (int64_t)8 << 20;
+
+// Rows of a [rows x cols] matrix per slab under a bound of `slab_elements`: a multiple of 128
+// (whole large GEMM tiles) when at least 128 fit, else of 8 (slab offsets keep dy's and y's
+// 16-byte alignment for the vector paths), never fewer than 8; at most `rows`.
+int64_t weight_slab_rows(int64_t rows, int64_t cols, int64_t slab_elements);
+// BF16 scratch elements the slabs of such a matrix need (0 for a matrix read as is).
+inline int64_t weight_scratch_elements(int64_t rows, int64_t cols, int64_t slab_elements) {
+  return weight_slab_rows(rows, cols, slab_elements) * cols;
+}
+
+// The scratch and which slab it holds: frozen bases never change on the device, so a slab that
+// is still there (the classifier's chunks, a matrix that fits in one slab) is not dequantized
+// again. Stream order makes the reuse safe: every product runs on the one session stream.
+struct WeightScratch {
+  pd_bf16* data = nullptr;
+  int64_t slab_elements = kWeightSlabElements;
+  const void* held = nullptr;
+  int64_t held_row0 = 0, held_rows = 0;
+  uint64_t dequantized_slabs = 0;  // slabs dequantized so far (tests, benchmarks)
+};
+
+// Process-wide tuning read when a session is created. The defaults are the production values;
+// tests shrink them so stories260K's small matrices take several slabs and its short rows split K.
+struct TrainProductTuning {
+  int64_t weight_slab_elements = kWeightSlabElements;
+  int splitk_sm_count = 0;                  // 0: the device's SM count
+  int64_t splitk_min_slice_k = pd_cuda::kSplitKMinSliceK;
+};
+TrainProductTuning& train_product_tuning();
+
 // What every linear call of one row shares.
 struct GpuLinearContext {
   const DeviceParams* params = nullptr;
   pd_stream_t stream = nullptr;
-  pd_bf16* weight_scratch = nullptr;  // [largest matrix] BF16
+  WeightScratch* weights = nullptr;   // dequantization slabs of non-BF16 base matrices
+  float* splitk = nullptr;            // split-K workspace of the rank products
+  int64_t splitk_elements = 0;
+  int splitk_sm_count = 1;
+  int64_t splitk_min_slice_k = pd_cuda::kSplitKMinSliceK;
   int64_t rank = 0;
   float lora_scale = 1.0f;
   float dropout = 0.0f;
@@ -45,8 +88,12 @@ struct GpuLinearContext {
   float* lora_tmp = nullptr;   // [T, max n_in] dz A before the dropout mask (dropout only)
 };
 
-// W in BF16: the matrix itself when it is BF16, else dequantized / converted into the scratch.
-const pd_bf16* weight_bf16(const GpuLinearContext& ctx, const DeviceMatrix& w);
+// y [T, w.rows] (row stride ldy) = x W^T (+ y when accumulate), x [T, w.cols] BF16.
+void weight_product_nt(const GpuLinearContext& ctx, const DeviceMatrix& w, const pd_bf16* x, int64_t T, float* y,
+                       int64_t ldy, bool accumulate);
+// dx [T, w.cols] = dy W (+ dx when accumulate), dy [T, w.rows] BF16 with row stride lddy.
+void weight_product_nn(const GpuLinearContext& ctx, const DeviceMatrix& w, const pd_bf16* dy, int64_t lddy, int64_t T,
+                       float* dx, bool accumulate);
 
 // C [M, N] (ldc) = alpha op(A) op(B) + beta C over BF16 A and B (gemm.h's layouts).
 void gemm_bf16(pd_stream_t s, int op, int64_t M, int64_t N, int64_t K, const pd_bf16* A, int64_t lda,

@@ -1,8 +1,11 @@
 // Glue kernels of the training session (see cuda_train_rows.h). All are memory-bound copies:
 // one block per row (gather/scatter, dropout) with threads striding over its columns, so
-// accesses coalesce; the embedding gradient gives each thread a column and walks tokens in
-// order (deterministic sums, no atomics).
+// accesses coalesce; the embedding gradient runs one block per distinct token of the row (host-
+// built groups), each thread a column summing that token's rows in order (no atomics).
 #include "backend/cuda/cuda_train_rows.h"
+
+#include <algorithm>
+
 #include "backend/cuda/gpu_device.cuh"
 
 namespace pd_cuda {
@@ -25,10 +28,15 @@ __global__ void scatter_rows_kernel(const float* src, const int32_t* idx, int64_
   for (int64_t j = threadIdx.x; j < width; j += blockDim.x) d[j] = s[j];
 }
 
-__global__ void embedding_grad_kernel(float* grad, const float* dx, const int32_t* tokens, int64_t T, int64_t dim) {
-  const int64_t j = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+// blockIdx.x: the unique token; blockIdx.y * blockDim.x + threadIdx.x: the column.
+__global__ void embedding_grad_kernel(float* grad, const float* dx, const int32_t* ids, const int32_t* offsets,
+                                      const int32_t* positions, int64_t dim) {
+  const int64_t u = blockIdx.x, j = (int64_t)blockIdx.y * blockDim.x + threadIdx.x;
   if (j >= dim) return;
-  for (int64_t t = 0; t < T; t++) grad[(int64_t)tokens[t] * dim + j] += dx[t * dim + j];
+  float* g = grad + (int64_t)ids[u] * dim + j;
+  float acc = *g;  // the same additions, in the same order, as grad += dx[t] for t ascending
+  for (int32_t i = offsets[u]; i < offsets[u + 1]; i++) acc += dx[(int64_t)positions[i] * dim + j];
+  *g = acc;
 }
 
 // core/splitmix.h's mixer (host-only there); the two must stay identical for CPU/GPU masks to agree.
@@ -75,10 +83,29 @@ void scatter_rows_f32(const float* src, const int32_t* idx, int64_t n, int64_t w
   pd_launch(scatter_rows_kernel, dim3((unsigned)n), dim3(kThreads), 0, s, src, idx, width, dst);
 }
 
-void embedding_grad_add(float* grad, const float* dx, const int32_t* tokens, int64_t T, int64_t dim, pd_stream_t s) {
-  if (T <= 0) return;
-  pd_launch(embedding_grad_kernel, dim3((unsigned)((dim + kThreads - 1) / kThreads)), dim3(kThreads), 0, s, grad, dx,
-            tokens, T, dim);
+void group_tokens(const int32_t* tokens, int64_t T, TokenGroups* out) {
+  std::vector<int32_t>& pos = out->positions;
+  pos.resize((size_t)T);
+  for (int64_t t = 0; t < T; t++) pos[(size_t)t] = (int32_t)t;
+  // stable: equal tokens keep ascending positions, the summation order of the serial loop
+  std::stable_sort(pos.begin(), pos.end(), [&](int32_t a, int32_t b) { return tokens[a] < tokens[b]; });
+  out->ids.clear();
+  out->offsets.clear();
+  for (int64_t i = 0; i < T; i++) {
+    const int32_t id = tokens[pos[(size_t)i]];
+    if (out->ids.empty() || out->ids.back() != id) {
+      out->ids.push_back(id);
+      out->offsets.push_back((int32_t)i);
+    }
+  }
+  out->offsets.push_back((int32_t)T);
+}
+
+void embedding_grad_add(float* grad, const float* dx, const int32_t* ids, const int32_t* offsets,
+                        const int32_t* positions, int64_t unique, int64_t dim, pd_stream_t s) {
+  if (unique <= 0) return;
+  const dim3 grid((unsigned)unique, (unsigned)pd_ceil_div(dim, kThreads));
+  pd_launch(embedding_grad_kernel, grid, dim3(kThreads), 0, s, grad, dx, ids, offsets, positions, dim);
 }
 
 void lora_dropout_bf16(const pd_bf16* x, int64_t T, int64_t n, uint64_t seed, uint64_t stream, float p, pd_bf16* out,

@@ -4,6 +4,8 @@
 // (train_linear.cpp), so a GPU run draws exactly the masks a CPU run draws.
 #pragma once
 
+#include <vector>
+
 #include "backend/cuda/cuda_types.h"
 
 namespace pd_cuda {
@@ -16,9 +18,22 @@ void gather_rows_u16(const void* src, int64_t src_ld, const int32_t* idx, int64_
 // dst[idx[i]] = src[i] for i < n (F32 rows of `width`); the other rows of dst are untouched.
 void scatter_rows_f32(const float* src, const int32_t* idx, int64_t n, int64_t width, float* dst, pd_stream_t s);
 
-// grad[tokens[t]] += dx[t] for t < T, rows of `dim` F32: one thread per column walks the tokens
-// in order, so repeated tokens add up deterministically without atomics.
-void embedding_grad_add(float* grad, const float* dx, const int32_t* tokens, int64_t T, int64_t dim, pd_stream_t s);
+// The positions of a row grouped by token id (CSR), built on the host where the tokens are
+// known: ids[u] for u < unique (ascending), and the positions holding ids[u] in ascending
+// order at positions[offsets[u] .. offsets[u + 1]).
+struct TokenGroups {
+  std::vector<int32_t> ids, offsets, positions;
+  int64_t unique() const { return (int64_t)ids.size(); }
+};
+void group_tokens(const int32_t* tokens, int64_t T, TokenGroups* out);
+
+// grad[ids[u]] += dx[p] for every position p of group u, in position order, rows of `dim` F32
+// (group_tokens' arrays on the device; offsets has unique + 1 entries). One block per unique
+// token and column range, each thread a column summing its token's rows in position order:
+// parallel over tokens, deterministic without atomics, and bit-identical to adding the rows
+// t = 0 .. T-1 one after the other.
+void embedding_grad_add(float* grad, const float* dx, const int32_t* ids, const int32_t* offsets,
+                        const int32_t* positions, int64_t unique, int64_t dim, pd_stream_t s);
 
 // Inverted dropout with train_linear.cpp's keep rule for element (t, i) of map `stream`:
 // out = keep ? x / (1 - p) : 0 over x [T][n] BF16 (A's forward input).

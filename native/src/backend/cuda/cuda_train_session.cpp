@@ -26,7 +26,7 @@ namespace paddock {
 namespace {
 
 using pd_cuda::Elem;
-constexpr int NT = (int)pd_cuda::GemmOp::NT, NN = (int)pd_cuda::GemmOp::NN, TN = (int)pd_cuda::GemmOp::TN;
+constexpr int TN = (int)pd_cuda::GemmOp::TN;
 
 std::string layer_name(int64_t l, const char* what) { return "blk." + std::to_string(l) + "." + what + ".weight"; }
 
@@ -86,14 +86,16 @@ class CudaTrainSession final : public GpuTrainSession {
   DeviceParams params_;
   GpuTrainActivations act_;
   GpuLinearContext lctx_;
+  WeightScratch weight_scratch_;
   std::vector<Layer> layers_;
   DeviceMatrix embd_;          // token_embd as stored (lookup by get_rows_f32)
   DeviceMatrix classifier_;
   int embd_p_ = -1, classifier_p_ = -1, out_norm_p_ = -1;
   const float* out_norm_ = nullptr;
-  int64_t max_matrix_ = 0;
+  int64_t scratch_elements_ = 0;  // BF16 dequantization slabs (weight_scratch_elements)
   // host staging of one row
   std::vector<int32_t> seg_start_, head_rows_, head_targets_;
+  pd_cuda::TokenGroups token_groups_;  // full fine-tuning: the embedding gradient's groups
   std::vector<float> head_weights_, rope_, head_loss_;
 };
 
@@ -121,7 +123,9 @@ Status CudaTrainSession::frozen_matrix(const Tensor& t, DeviceMatrix* out) {
   out->bf16 = t.type == DType::BF16 ? (const pd_bf16*)d : nullptr;
   out->rows = t.nrows();
   out->cols = t.ne[0];
-  max_matrix_ = std::max(max_matrix_, out->rows * out->cols);
+  if (!out->bf16)
+    scratch_elements_ = std::max(scratch_elements_,
+                                 weight_scratch_elements(out->rows, out->cols, weight_scratch_.slab_elements));
   return Status();
 }
 
@@ -209,16 +213,29 @@ Status CudaTrainSession::init(std::shared_ptr<const Model> model, const ParamSet
   if (c_.head_dim() > 256 || c_.head_dim() % 2)
     return PD_ERROR(Unsupported, "GPU training: head size %lld is not supported (even, at most 256)",
                     (long long)c_.head_dim());
+  const TrainProductTuning& tuning = train_product_tuning();
+  weight_scratch_.slab_elements = std::max<int64_t>(tuning.weight_slab_elements, 1);
   PD_TRY(params_.init(params, &mem_, stream_));
   AdamWState zero;
   zero.init(params);
   PD_TRY(params_.upload(params, zero, stream_));
   PD_TRY(upload_base(*model_, lora == nullptr));
   PD_TRY(act_.init(c_, lora ? &lora_config_ : nullptr, options.max_T, options.checkpoint_activations, &mem_));
-  if (max_matrix_ > 0) PD_TRY(mem_.alloc(max_matrix_, "BF16 weight scratch", &lctx_.weight_scratch));
+  if (scratch_elements_ > 0) PD_TRY(mem_.alloc(scratch_elements_, "BF16 weight slabs", &weight_scratch_.data));
+  lctx_.weights = &weight_scratch_;
   lctx_.params = &params_;
   lctx_.stream = stream_;
   lctx_.rank = lora ? lora_config_.rank : 0;
+  if (lora) {  // the rank products' split-K slabs: z, dz [T, r], dA [r, n_in], dB [n_out, r]
+    lctx_.splitk_elements =
+        pd_cuda::splitk_workspace_elements(lctx_.rank, std::max({options.max_T, c_.dim, c_.hidden_dim}));
+    PD_TRY(mem_.alloc(lctx_.splitk_elements, "split-K workspace", &lctx_.splitk));
+    pd_gpu::DeviceProps props;
+    std::string why;
+    const int sms = pd_gpu::device_props(options.device, &props, &why) ? props.sm_count : 1;
+    lctx_.splitk_sm_count = tuning.splitk_sm_count > 0 ? tuning.splitk_sm_count : std::max(sms, 1);
+    lctx_.splitk_min_slice_k = tuning.splitk_min_slice_k;
+  }
   lctx_.lora_scale = lora ? lora_config_.scale() : 1.0f;
   lctx_.drop_x = act_.drop_x;
   lctx_.dz = act_.lora_dz;
@@ -261,6 +278,13 @@ Status CudaTrainSession::prepare_row(const TrainRow& row, int64_t* n_head, doubl
                               pd_gpu::copy_h2d(act_.head_targets, head_targets_.data(), n * 4, stream_) &&
                               pd_gpu::copy_h2d(act_.head_weights, head_weights_.data(), n * 4, stream_)));
   if (!ok) return device_error("row upload");
+  if (embd_p_ < 0) return Status();
+  pd_cuda::group_tokens(row.tokens, T, &token_groups_);
+  const pd_cuda::TokenGroups& g = token_groups_;
+  if (!pd_gpu::copy_h2d(act_.embd_ids, g.ids.data(), g.ids.size() * 4, stream_) ||
+      !pd_gpu::copy_h2d(act_.embd_offsets, g.offsets.data(), g.offsets.size() * 4, stream_) ||
+      !pd_gpu::copy_h2d(act_.embd_positions, g.positions.data(), g.positions.size() * 4, stream_))
+    return device_error("row upload");
   return Status();
 }
 
@@ -353,16 +377,15 @@ Status CudaTrainSession::run(const TrainRow& row, bool backward, float grad_scal
 
   // The classifier runs only on positions that carry loss, in chunks of rows.
   pd_cuda::gather_rows_u16(act_.xn_final, dim, act_.head_rows, n_head, dim, act_.head_in, s);
-  const pd_bf16* Wc = n_head > 0 ? weight_bf16(lctx_, classifier_) : nullptr;
   float* dhead = act_.dxn;  // [n_head, dim]
   for (int64_t r0 = 0; r0 < n_head; r0 += act_.head_chunk) {
     const int64_t R = std::min(act_.head_chunk, n_head - r0);
     const pd_bf16* x = act_.head_in + r0 * dim;
-    gemm_bf16(s, NT, R, V, dim, x, dim, Wc, dim, act_.logits, false, V, 1.0f, 0.0f);
+    weight_product_nt(lctx_, classifier_, x, R, act_.logits, V, false);
     pd_cuda::cross_entropy_rows(act_.logits, R, V, act_.head_targets + r0, act_.head_weights + r0, grad_scale,
                                 act_.head_loss + r0, backward ? act_.dlogits : nullptr, s);
     if (!backward) continue;
-    gemm_bf16(s, NN, R, dim, V, act_.dlogits, V, Wc, dim, dhead + r0 * dim, false, dim, 1.0f, 0.0f);
+    weight_product_nn(lctx_, classifier_, act_.dlogits, V, R, dhead + r0 * dim, false);
     if (classifier_p_ >= 0)  // dW [V, dim] += dlogits^T x
       gemm_bf16(s, TN, V, dim, R, act_.dlogits, V, x, dim, params_.grad(classifier_p_), false, dim, 1.0f, 1.0f);
   }
@@ -387,7 +410,9 @@ Status CudaTrainSession::run(const TrainRow& row, bool backward, float grad_scal
       forward_layer(l, a, l + 1 < c_.n_layers ? act_.layers[(size_t)l + 1].x_in : act_.x_final, T);
     backward_layer(l, a, T);
   }
-  if (embd_p_ >= 0) pd_cuda::embedding_grad_add(params_.grad(embd_p_), act_.dx, act_.tokens, T, dim, s);
+  if (embd_p_ >= 0)
+    pd_cuda::embedding_grad_add(params_.grad(embd_p_), act_.dx, act_.embd_ids, act_.embd_offsets, act_.embd_positions,
+                                token_groups_.unique(), dim, s);
   if (!pd_gpu::synchronize(s)) return device_error("backward");
   return Status();
 }
