@@ -15,9 +15,12 @@
 //   4 dim; k, v: 2 kvd; gate, up: 2 hidden) plus attention scores heads x B x n_ctx; B = 256 on the
 //   GPU (its prefill chunk), min(512, n_ctx) on the CPU (as shared/memory-estimate.ts); the logits
 //   (vocab F32) where the classifier runs.
-// GPU extras: the BF16 dequantisation scratch of the largest matrix on the device (tensor-core GEMMs
-//   read BF16), and in training the chunked classifier: 256 positions x vocab F32 at a time instead
-//   of maxSeqLen x vocab.
+// GPU extras: in chat the BF16 dequantisation scratch of the largest matrix on the device (prefill's
+//   tensor-core GEMMs read BF16). In training (cuda_train_linear.h, cuda_train_session.cpp): the
+//   frozen base is dequantized in row slabs of at most WEIGHT_SLAB_ELEMENTS values (never a whole
+//   matrix), the classifier runs in chunks of 256 positions (F32 logits + BF16 dlogits) instead of
+//   maxSeqLen x vocab, LoRA's thin products use a split-K workspace of 8 slices, and full fine-tuning
+//   uploads the row's token groups for the embedding gradient.
 // Training: trainable parameters x 4 F32 arrays (value, gradient, AdamW m and v), activations of
 //   one row with or without checkpointing (run-memory.ts's account of the native trainer).
 import { activationBytes, trainableElements, type MemorySettings, type ModelShape } from './training/run-memory';
@@ -68,6 +71,25 @@ export function largestMatrix(m: PlanModel, withClassifier: boolean): number {
   return Math.max(m.dim * m.hidden, m.dim * m.dim, withClassifier ? m.vocab * m.dim : 0);
 }
 
+/** The training session's dequantisation slab bound (cuda_train_linear.h kWeightSlabElements). */
+export const WEIGHT_SLAB_ELEMENTS = 8 * 1024 * 1024;
+/** Split-K slices at most (gemm_splitk.h kSplitKMaxSlices). */
+const SPLIT_K_SLICES = 8;
+
+/** Rows of a [rows x cols] matrix the trainer dequantizes at once (cuda_train_linear.cpp weight_slab_rows). */
+export function weightSlabRows(rows: number, cols: number): number {
+  const fit = Math.floor(WEIGHT_SLAB_ELEMENTS / cols);
+  const align = fit >= 128 ? 128 : 8;
+  return Math.min(rows, Math.max(8, Math.floor(fit / align) * align));
+}
+
+/** BF16 bytes of the trainer's dequantisation slab: the largest slab over the frozen matrices (an upper bound: a BF16 base needs none). */
+export function trainingSlabBytes(m: PlanModel): number {
+  const kvd = kvDim(m);
+  const matrices: [number, number][] = [[m.dim, m.dim], [kvd, m.dim], [m.hidden, m.dim], [m.dim, m.hidden], [m.vocab, m.dim]];
+  return Math.max(...matrices.map(([rows, cols]) => weightSlabRows(rows, cols) * cols)) * BF16;
+}
+
 /** Chat: a context of `contextLength` positions with `gpuLayers` (default all) of the layers on CUDA. */
 export function planInference(m: PlanModel, device: PlanDevice, contextLength: number, gpuLayers = m.layers): MemoryPlan {
   const g = device === 'cuda' ? Math.max(0, Math.min(gpuLayers, m.layers)) : 0;
@@ -108,8 +130,11 @@ export function planTraining(m: PlanModel, device: PlanDevice, s: MemorySettings
     weights: m.fileBytes,
     ...state,
     activations,
-    classifierChunk: Math.min(GPU_CHUNK, s.maxSeqLen) * m.vocab * F32,
-    dequantScratch: largestMatrix(m, true) * BF16,
+    classifierChunk: Math.min(GPU_CHUNK, s.maxSeqLen) * m.vocab * (F32 + BF16),
+    dequantScratch: trainingSlabBytes(m),
+    ...(s.method === 'full'
+      ? { embeddingGroups: F32 * (3 * s.maxSeqLen + 1) }
+      : { splitKWorkspace: F32 * SPLIT_K_SLICES * s.rank * Math.max(s.maxSeqLen, m.dim, m.hidden) }),
   };
   return plan('cuda', m.layers, deviceBreakdown, { weights: m.fileBytes });
 }

@@ -4,7 +4,7 @@
 // memory, and training on the CPU vs CUDA (chunked classifier, BF16 dequantisation scratch).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEVICE_HEADROOM, layerParameters, planInference, planTraining, suggestGpuLayers, type PlanModel } from '../../electron/core/memory-plan';
+import { DEVICE_HEADROOM, layerParameters, planInference, planTraining, suggestGpuLayers, weightSlabRows, type PlanModel } from '../../electron/core/memory-plan';
 import { activationBytes } from '../../electron/core/training/run-memory';
 
 function f16(m: Omit<PlanModel, 'parameterCount' | 'fileBytes'>, parameterCount: number): PlanModel {
@@ -86,8 +86,10 @@ test('training TinyLlama LoRA r8 on CUDA: F32 x4 per trainable parameter, a 256-
     gradients: 4 * trainable,
     adamMoments: 8 * trainable,
     activations: activationBytes(shape, s),
-    classifierChunk: 256 * 32000 * 4, // instead of 512 x 32000 x 4 on the CPU
-    dequantScratch: 32000 * 2048 * 2,
+    classifierChunk: 256 * 32000 * (4 + 2), // F32 logits + BF16 dlogits, instead of 512 x 32000 x 4 on the CPU
+    // Row slabs of at most 8Mi values: 4096 of the classifier's 2048-wide rows (16 MiB), never the whole matrix.
+    dequantScratch: 4096 * 2048 * 2,
+    splitKWorkspace: 4 * 8 * 8 * 5632, // 8 slices x rank 8 x max(T 512, dim 2048, hidden 5632)
   });
   assert.deepEqual(gpu.hostBreakdown, { weights: tinyllama.fileBytes });
   const cpu = planTraining(tinyllama, 'cpu', s);
@@ -97,4 +99,16 @@ test('training TinyLlama LoRA r8 on CUDA: F32 x4 per trainable parameter, a 256-
   const ckpt = planTraining(tinyllama, 'cuda', { ...s, checkpointActivations: true });
   assert.equal(gpu.deviceBytes - ckpt.deviceBytes, activationBytes(shape, s) - activationBytes(shape, { ...s, checkpointActivations: true }));
   assert.ok(ckpt.deviceBytes < gpu.deviceBytes);
+  // Full fine-tuning: no split-K workspace, the token groups of the embedding gradient instead.
+  const full = planTraining(tinyllama, 'cuda', { ...s, method: 'full' });
+  assert.equal(full.deviceBreakdown.embeddingGroups, 4 * (3 * 512 + 1));
+  assert.equal(full.deviceBreakdown.splitKWorkspace, undefined);
+});
+
+test('the trainer\'s dequantisation slabs: whole multiples of 128 rows within 8Mi values, at least 8 rows, at most the matrix', () => {
+  assert.equal(weightSlabRows(128256, 2048), 4096); // Llama 3.2's tied classifier: 501 MiB in BF16 -> a 16 MiB slab
+  assert.equal(weightSlabRows(2048, 8192), 1024);
+  assert.equal(weightSlabRows(100, 64), 100); // the whole (small) matrix
+  assert.equal(weightSlabRows(1000, 100_000), 80); // fit 83 -> multiples of 8
+  assert.equal(weightSlabRows(50, 2_000_000), 8); // wider than the bound: 8 rows still
 });
