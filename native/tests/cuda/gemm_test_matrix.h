@@ -1,7 +1,7 @@
 // Host-side operand matrices for the GEMM tests: a matrix in a device element format (F32, BF16,
 // F16) as raw bytes, read and written as float, and a random fill that leaves NaN in the row
-// padding (so a kernel reading past a row's end shows). test_cuda_gemm.cpp holds the same two
-// helpers privately; it can switch to this header.
+// padding (so a kernel reading past a row's end shows). Used by gemm_test_case.h and the wgmma
+// emulator checks.
 #pragma once
 
 #include <cmath>

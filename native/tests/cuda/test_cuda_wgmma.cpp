@@ -1,13 +1,14 @@
-// The Hopper wgmma GEMM (gemm_wgmma.h), forced through gemm_with_tiles(GemmTiles::Wgmma), against
-// a double-precision host product of the same rounded inputs: full tiles, ragged M/N/K (1, 17,
-// 100, 200, 264), a K that turns the 4-stage ring more than once, alpha/beta, F32/BF16/F16
-// output, F16 operands, odd strides and a misaligned base (the element loader). Traps: operand
-// padding holds NaN, C starts as NaN when beta is 0, C's row padding holds a sentinel, guard
-// bands around every buffer. Also the probe's self-test.
+// The Hopper wgmma GEMM (gemm_wgmma.h), forced through gemm_with_tiles(GemmTiles::Wgmma), in each
+// layout (NT; NN and TN, whose MN-major operands wgmma reads transposed) with gemm_test_case.h's
+// checks: against a double-precision host product of the same rounded inputs, NaN in operand
+// padding, NaN in C when beta is 0, a sentinel in C's row padding, guard bands. Per layout:
+// full tiles, ragged M/N/K (1, 17, 100, 200, ...), a K that turns the 4-stage ring more than
+// once, alpha/beta, F32/BF16/F16 output, F16 operands, odd strides and a misaligned base (the
+// element loader). Also the probe's self-test (all three layouts).
 // Emulator only (the emulated primitives are the subject): the descriptor encoding and the
-// K-major layout decoding against hand-computed addresses for each swizzle mode, and the
-// deferred execution of wgmma groups (wait_group 1 completes only the older group; an operand
-// overwritten before the wait is what the product sees, as on hardware).
+// K-major and MN-major layout decoding against hand-computed addresses for each swizzle mode,
+// and the deferred execution of wgmma groups (wait_group 1 completes only the older group; an
+// operand overwritten before the wait is what the product sees, as on hardware).
 // On a real GPU the test skips unless the device is sm_90 and the probe enabled wgmma.
 #include <cstdint>
 #include <random>
@@ -15,106 +16,38 @@
 #include "backend/cuda/gemm.h"
 #include "backend/cuda/gemm_wgmma.h"
 #include "cuda_testing.h"
+#include "gemm_test_case.h"
 #include "gemm_test_matrix.h"
 
 #if defined(PADDOCK_CUDA_EMU)
 #include "backend/cuda/gpu_wgmma.cuh"
 #endif
 
+using cudatest::GemmCase;
 using pd_cuda::Elem;
+using pd_cuda::GemmOp;
 
 namespace {
 
-const char* elem_name(Elem e) { return e == Elem::F32 ? "f32" : e == Elem::BF16 ? "bf16" : "f16"; }
-
-struct Case {
-  Elem ab, c;
-  int M, N, K;
-  int pad_a = 0, pad_b = 0, pad_c = 0;  // elements past the row length in each row
-  float alpha = 1.0f, beta = 0.0f;
-  int shift_a = 0;  // elements A's base is moved (1: off 16-byte alignment)
-};
-
-// F32 output: only F32 summation order differs from the reference (nmse ~1e-13); a dropped
-// k16 step or a wrong swizzle chunk is > 1e-2. BF16/F16 output adds their rounding.
-double nmse_bound(Elem c) { return c == Elem::F32 ? 1e-9 : c == Elem::BF16 ? 1e-5 : 1e-6; }
-
-void run_case(const Case& k, std::mt19937& rng) {
-  using cudatest::HostMatrix;
-  const int64_t lda = k.K + k.pad_a, ldb = k.K + k.pad_b, ldc = k.N + k.pad_c;
-  const HostMatrix a = cudatest::random_matrix(k.ab, k.M, k.K, lda, k.shift_a, rng);
-  const HostMatrix b = cudatest::random_matrix(k.ab, k.N, k.K, ldb, 0, rng);
-  HostMatrix c0 = cudatest::random_matrix(k.c, k.M, k.N, ldc, 0, rng);
-  const float sentinel = -768.0f;  // exact in every type
-  for (int r = 0; r < k.M; r++) {
-    for (int col = 0; col < k.N && k.beta == 0.0f; col++) c0.set_nan((size_t)r * ldc + col);
-    for (int col = k.N; col < ldc; col++) c0.set((size_t)r * ldc + col, sentinel);
-  }
-  std::vector<double> want((size_t)k.M * k.N);
-  for (int m = 0; m < k.M; m++)
-    for (int n = 0; n < k.N; n++) {
-      double s = 0;
-      for (int kk = 0; kk < k.K; kk++) s += (double)a.get(k.shift_a + (size_t)m * lda + kk) * b.get((size_t)n * ldb + kk);
-      const double cv = k.beta != 0.0f ? (double)k.beta * c0.get((size_t)m * ldc + n) : 0.0;
-      want[(size_t)m * k.N + n] = (double)k.alpha * s + cv;
-    }
-
-  cudatest::DeviceArray<unsigned char> da(a.bytes.size()), db(b.bytes.size()), dc(c0.bytes.size());
-  da.upload(a.bytes);
-  db.upload(b.bytes);
-  dc.upload(c0.bytes);
-  pd_cuda::GemmDesc d;
-  d.op = pd_cuda::GemmOp::NT;
-  d.ab = k.ab;
-  d.c = k.c;
-  d.M = k.M;
-  d.N = k.N;
-  d.K = k.K;
-  d.A = da.get() + (size_t)k.shift_a * pd_cuda::elem_bytes(k.ab);
-  d.lda = lda;
-  d.B = db.get();
-  d.ldb = ldb;
-  d.C = dc.get();
-  d.ldc = ldc;
-  d.alpha = k.alpha;
-  d.beta = k.beta;
-  CHECK(pd_cuda::gemm_wgmma_supported(d));
-  pd_cuda::gemm_with_tiles(d, pd_cuda::GemmTiles::Wgmma, nullptr);
-  CHECK(pd_gpu::check_launch("gemm wgmma") && pd_gpu::synchronize());
-
-  HostMatrix got(k.c, c0.n);
-  got.bytes = dc.download();
-  std::vector<float> got_valid((size_t)k.M * k.N);
-  bool padding_intact = true;
-  for (int r = 0; r < k.M; r++) {
-    for (int col = 0; col < k.N; col++) got_valid[(size_t)r * k.N + col] = got.get((size_t)r * ldc + col);
-    for (int col = k.N; col < ldc; col++) padding_intact &= got.get((size_t)r * ldc + col) == sentinel;
-  }
-  char what[160];
-  std::snprintf(what, sizeof what, "wgmma NT %s->%s %dx%dx%d ld+%d/%d/%d%s a%g b%g", elem_name(k.ab), elem_name(k.c),
-                k.M, k.N, k.K, k.pad_a, k.pad_b, k.pad_c, k.shift_a ? " A+1" : "", k.alpha, k.beta);
-  cudatest::check_close(what, got_valid, want, nmse_bound(k.c));
-  CHECK_MSG(padding_intact, "%s: C's row padding was written", what);
-  CHECK_MSG(da.guards_intact() && db.guards_intact() && dc.guards_intact(), "%s: write outside a buffer", what);
-}
-
-std::vector<Case> cases(bool emulated) {
+// The same shapes for every layout (op).
+std::vector<GemmCase> cases_for(GemmOp op, bool emulated) {
   const Elem BF = Elem::BF16, H = Elem::F16, F = Elem::F32;
-  std::vector<Case> v = {
-      {BF, F, 128, 128, 64},                          // one whole block tile, one k-tile
-      {BF, F, 256, 128, 320},                         // two blocks, five k-tiles: the ring wraps
-      {BF, F, 1, 1, 1},                               // the smallest product
-      {BF, BF, 17, 100, 200},                         // ragged M, N, K (K not a multiple of 64)
-      {H, F, 200, 264, 100},                          // F16 operands, ragged over 2 x 3 blocks
-      {BF, H, 264, 17, 264, 0, 0, 3},                 // F16 output, C row padding
-      {BF, F, 130, 140, 72, 8, 0, 2, 0.5f, -1.5f},    // alpha and beta, strided A (cp.async)
-      {H, BF, 100, 136, 40, 0, 0, 0, -1.0f, 0.75f},   // beta with BF16 C
-      {BF, F, 70, 129, 100, 3, 5, 1},                 // odd strides: the element loader
-      {H, F, 64, 64, 48, 0, 0, 0, 1.0f, 0.0f, 1},     // A off 16-byte alignment: element loader
+  const pd_cuda::GemmTiles W = pd_cuda::GemmTiles::Wgmma;
+  std::vector<GemmCase> v = {
+      {op, BF, F, 128, 128, 64, 0, 0, 0, 1.0f, 0.0f, W},          // one whole block tile, one k-tile
+      {op, BF, F, 256, 128, 320, 0, 0, 0, 1.0f, 0.0f, W},         // two blocks, five k-tiles: the ring wraps
+      {op, BF, F, 1, 1, 1, 0, 0, 0, 1.0f, 0.0f, W},               // the smallest product
+      {op, BF, BF, 17, 100, 200, 0, 0, 0, 1.0f, 0.0f, W},         // ragged M, N, K (K not a multiple of 64)
+      {op, H, F, 200, 264, 100, 0, 0, 0, 1.0f, 0.0f, W},          // F16 operands, ragged over 2 x 3 blocks
+      {op, BF, H, 264, 17, 264, 0, 0, 3, 1.0f, 0.0f, W},          // F16 output, C row padding
+      {op, BF, F, 130, 140, 72, 8, 8, 2, 0.5f, -1.5f, W},         // alpha and beta, strided A/B (cp.async)
+      {op, H, BF, 100, 136, 40, 0, 0, 0, -1.0f, 0.75f, W},        // beta with BF16 C
+      {op, BF, F, 70, 129, 100, 3, 5, 1, 1.0f, 0.0f, W},          // odd strides: the element loader
+      {op, H, F, 64, 64, 48, 0, 0, 0, 1.0f, 0.0f, W, 1},          // A off 16-byte alignment: element loader
   };
   if (!emulated) {  // a real Hopper: full waves and long K
-    v.push_back({BF, F, 2048, 2048, 1024});
-    v.push_back({H, BF, 777, 1500, 1000, 0, 4, 0, 1.0f, 1.0f});
+    v.push_back({op, BF, F, 2048, 2048, 1024, 0, 0, 0, 1.0f, 0.0f, W});
+    v.push_back({op, H, BF, 777, 1500, 1000, 0, 4, 0, 1.0f, 1.0f, W});
   }
   return v;
 }
@@ -127,23 +60,42 @@ void check_layout_decoding() {
   CHECK(d128 == (64ull | (1ull << 16) | (64ull << 32) | (1ull << 62)));
   CHECK(pd_wgmma_desc(0x3FFF0 + 0x40000, 0, 0, PdSwizzle::None) == 0x3FFFull);  // 18-bit window
   // 128-byte swizzle, rows 128 bytes apart, 8-row groups 1024 apart.
-  CHECK(pd_emu::wgmma_element_address(d128, 0, 0, 2) == 1024);
-  CHECK(pd_emu::wgmma_element_address(d128, 9, 10, 2) == 2180);   // row 9: chunk 1 ^ 1 = 0
-  CHECK(pd_emu::wgmma_element_address(d128, 7, 15, 2) == 2030);   // row 7: chunk 1 ^ 7 = 6
+  CHECK(pd_emu::wgmma_element_address(d128, 0, 0, 2, false) == 1024);
+  CHECK(pd_emu::wgmma_element_address(d128, 9, 10, 2, false) == 2180);   // row 9: chunk 1 ^ 1 = 0
+  CHECK(pd_emu::wgmma_element_address(d128, 7, 15, 2, false) == 2030);   // row 7: chunk 1 ^ 7 = 6
   const uint64_t d128_k16 = pd_wgmma_desc(1024 + 32, 16, 1024, PdSwizzle::B128);  // second k16 step
-  CHECK(pd_emu::wgmma_element_address(d128_k16, 9, 2, 2) == 2228);  // K 18: chunk 2 ^ 1 = 3
+  CHECK(pd_emu::wgmma_element_address(d128_k16, 9, 2, 2, false) == 2228);  // K 18: chunk 2 ^ 1 = 3
   // 64-byte swizzle: rows 64 bytes apart, chunk ^= (row / 2) % 4.
   const uint64_t d64 = pd_wgmma_desc(0, 16, 512, PdSwizzle::B64);
-  CHECK(pd_emu::wgmma_element_address(d64, 5, 9, 2) == 370);   // 5*64 + (1^2)*16 + 2
-  CHECK(pd_emu::wgmma_element_address(d64, 12, 3, 2) == 806);  // 512 + 4*64 + (0^2)*16 + 6
+  CHECK(pd_emu::wgmma_element_address(d64, 5, 9, 2, false) == 370);   // 5*64 + (1^2)*16 + 2
+  CHECK(pd_emu::wgmma_element_address(d64, 12, 3, 2, false) == 806);  // 512 + 4*64 + (0^2)*16 + 6
   // 32-byte swizzle: rows 32 bytes apart, chunk ^= (row / 4) % 2.
   const uint64_t d32 = pd_wgmma_desc(0, 16, 256, PdSwizzle::B32);
-  CHECK(pd_emu::wgmma_element_address(d32, 6, 12, 2) == 200);  // 6*32 + (1^1)*16 + 8
-  CHECK(pd_emu::wgmma_element_address(d32, 2, 12, 2) == 88);   // 2*32 + 16 + 8
+  CHECK(pd_emu::wgmma_element_address(d32, 6, 12, 2, false) == 200);  // 6*32 + (1^1)*16 + 8
+  CHECK(pd_emu::wgmma_element_address(d32, 2, 12, 2, false) == 88);   // 2*32 + 16 + 8
   // No swizzle: core matrices of 8 x 16 bytes; K neighbours LBO apart, 8-row groups SBO apart.
   const uint64_t dn = pd_wgmma_desc(256, 128, 256, PdSwizzle::None);
-  CHECK(pd_emu::wgmma_element_address(dn, 10, 9, 2) == 674);  // 256 + 256 + 2*16 + 128 + 2
-  CHECK(pd_emu::wgmma_element_address(dn, 7, 7, 2) == 256 + 7 * 16 + 14);
+  CHECK(pd_emu::wgmma_element_address(dn, 10, 9, 2, false) == 674);  // 256 + 256 + 2*16 + 128 + 2
+  CHECK(pd_emu::wgmma_element_address(dn, 7, 7, 2, false) == 256 + 7 * 16 + 14);
+
+  // MN-major (imm-trans 1), element (mn, k). 128-byte swizzle: rows are K (128 bytes: 64 M/N
+  // values), 8-row atoms SBO apart in K, 64-wide M/N blocks LBO apart; chunk ^= k % 8.
+  const uint64_t t128 = pd_wgmma_desc(2048, 8192, 1024, PdSwizzle::B128);
+  CHECK(pd_emu::wgmma_element_address(t128, 0, 0, 2, true) == 2048);
+  CHECK(pd_emu::wgmma_element_address(t128, 9, 3, 2, true) == 2466);    // 2048 + 3*128 + (1^3)*16 + 2
+  CHECK(pd_emu::wgmma_element_address(t128, 70, 12, 2, true) == 11852);  // 2048 + 8192 + 1024 + 4*128 + (0^4)*16 + 12
+  const uint64_t t128_k16 = pd_wgmma_desc(2048 + 2048, 8192, 1024, PdSwizzle::B128);  // second k16 step
+  CHECK(pd_emu::wgmma_element_address(t128_k16, 1, 15, 2, true) == 6130);  // 4096 + 1024 + 7*128 + (0^7)*16 + 2
+  // 64-byte swizzle: rows 64 bytes (32 values), chunk ^= (k % 8 / 2) % 4.
+  const uint64_t t64 = pd_wgmma_desc(0, 1024, 512, PdSwizzle::B64);
+  CHECK(pd_emu::wgmma_element_address(t64, 40, 11, 2, true) == 1728);  // 1024 + 512 + 3*64 + (1^1)*16 + 0
+  // 32-byte swizzle: rows 32 bytes (16 values), chunk ^= (k % 8 / 4) % 2.
+  const uint64_t t32 = pd_wgmma_desc(0, 256, 2048, PdSwizzle::B32);
+  CHECK(pd_emu::wgmma_element_address(t32, 21, 6, 2, true) == 474);  // 256 + 6*32 + (0^1)*16 + 10
+  // No swizzle: core matrices of 8 K rows x 16 bytes (8 M/N values); M/N neighbours SBO apart,
+  // K neighbours LBO apart.
+  const uint64_t tn = pd_wgmma_desc(256, 1024, 128, PdSwizzle::None);
+  CHECK(pd_emu::wgmma_element_address(tn, 10, 9, 2, true) == 1428);  // 256 + 128 + 1024 + 16 + 4
 }
 
 // One warpgroup, m64n64k16 from unswizzled operands (A at 0, B at 2048): group 1 computes D = A1 B
@@ -245,6 +197,7 @@ int main(int argc, char** argv) {
 #endif
   std::string why;
   CHECK_MSG(pd_cuda::wgmma_self_test(&why), "self-test: %s", why.c_str());
-  for (const Case& k : cases(emulated)) run_case(k, rng);
+  for (GemmOp op : {GemmOp::NT, GemmOp::NN, GemmOp::TN})
+    for (const GemmCase& k : cases_for(op, emulated)) cudatest::check_gemm_case(k, rng);
   return pdtest::finish("test_cuda_wgmma");
 }

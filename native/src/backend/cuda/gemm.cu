@@ -1,7 +1,7 @@
 // Paddock's tensor-core GEMM (see gemm.h for the contract): mma.sync.m16n8k16 with BF16/F16
 // operands and F32 accumulation, for the three layouts NT, NN and TN. F32 operands go to the
 // CUDA-core kernel of gemm_simt.cu. On a sm_90 device whose wgmma probe passed, Auto sends the
-// NT products that would take the large tiles to the Hopper kernel (gemm_wgmma.cu) instead.
+// products (any layout) that would take the large tiles to the Hopper kernel (gemm_wgmma.cu).
 //
 // Design (the classic Ampere multistage GEMM, sm_80 and sm_90 alike):
 // - Block tile BM x BN x 32, a 3-stage cp.async ring in dynamic shared memory: while the warps

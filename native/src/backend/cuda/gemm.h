@@ -35,16 +35,16 @@ struct GemmDesc {
 // with c F32.
 // Speed (gemm.cu, gemm_simt.cu): BF16/F16 run on tensor cores (mma.sync, 3-stage cp.async
 // pipeline, 128x128 or 64x64 block tiles); large aligned products should reach ~60-70% of
-// H100's dense BF16 peak without wgmma and ~75-85% of A100's (the wgmma path, Hopper NT
-// products, is meant to go beyond; not yet measured). The fast loads need lda and ldb to be
+// H100's dense BF16 peak without wgmma and ~75-85% of A100's (the wgmma path, Hopper products
+// of every layout, is meant to go beyond; not yet measured). The fast loads need lda and ldb to be
 // multiples of 8 elements and A, B 16-byte aligned; other strides work, more slowly. F32 operands
 // use CUDA cores (FP32 FMA rate at best): meant for small LoRA products and F32 models.
 void gemm(const GemmDesc& d, pd_stream_t s);
 
 // The tensor-core block tiles; Auto (what gemm() uses) takes Small when M or N <= 64 or the
-// large tiles would not fill every SM once. Where it would take Large, an NT product on a sm_90
-// device whose wgmma probe passed (probe.h) runs on the Hopper kernel instead (gemm_wgmma.h,
-// 128x128 tiles on wgmma). Forcing one is for tests and benchmarks (Wgmma: NT with BF16/F16
+// large tiles would not fill every SM once. Where it would take Large, a product (NT, NN or TN)
+// on a sm_90 device whose wgmma probe passed (probe.h) runs on the Hopper kernel instead
+// (gemm_wgmma.h, 128x128 tiles on wgmma). Forcing one is for tests and benchmarks (Wgmma: BF16/F16
 // operands only, else the mma.sync choice of Auto; it needs a sm_90a device or the emulator).
 // Ignored for F32 operands.
 enum class GemmTiles { Auto, Large128x128, Small64x64, Wgmma };

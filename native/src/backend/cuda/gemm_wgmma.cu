@@ -1,16 +1,19 @@
-// The Hopper tensor-core GEMM (see gemm_wgmma.h): NT products on wgmma.mma_async m64n128k16 with
-// A and B read by the tensor cores straight from shared memory (gpu_wgmma.cuh). Compiled for
-// sm_90a only (CMake puts *wgmma*.cu in a 90a-real object library).
+// The Hopper tensor-core GEMM (see gemm_wgmma.h): NT, NN and TN products on wgmma.mma_async
+// m64n128k16 with A and B read by the tensor cores straight from shared memory (gpu_wgmma.cuh).
+// Compiled for sm_90a only (CMake puts *wgmma*.cu in a 90a-real object library).
 //
 // Design:
 // - Block tile 128 x 128 x 64, two consumer warpgroups (256 threads), warpgroup w owns output
 //   rows 64w..64w+63 and all 128 columns: 64 F32 accumulators a thread, one m64n128k16 per 16 of
 //   K, four per k-tile.
-// - Operand tiles are K-major with the 128-byte swizzle: a tile row is its 64 K values (128
-//   bytes), its 16-byte chunk c stored at chunk c ^ (row % 8), 8-row groups 1024 bytes apart (the
-//   descriptor's SBO); stages start on 1024-byte boundaries of the shared window, as the swizzle
-//   (which acts on address bits) requires. Rows of both operands are then read without bank
-//   conflicts by the tensor cores and written conflict-free by the copies.
+// - Operand tiles keep their global layout with the 128-byte swizzle (TileLayout): a tile row is
+//   64 contiguous values (128 bytes), its 16-byte chunk c stored at chunk c ^ (row % 8), 8-row
+//   atoms 1024 bytes apart. K-major operands (A of NT/NN, B of NT: rows are M/N) are read with
+//   imm-trans 0; MN-major ones (B of NN/TN, A of TN: rows are K, two 64-wide M/N blocks) with
+//   imm-trans 1, the descriptor's LBO stepping between the M/N blocks. Stages start on 1024-byte
+//   boundaries of the shared window, as the swizzle (which acts on address bits) requires. Tiles
+//   are then read without bank conflicts by the tensor cores and written conflict-free by the
+//   copies; no layout needs a transposing copy.
 // - A 4-stage cp.async ring, prefetching 2 k-tiles ahead: wgmma group kt may still be running
 //   while the block issues group kt + 1 (wait_group 1), so the stage a load overwrites must be
 //   two behind the one being multiplied (stage (kt + 2) % 4 == (kt - 2) % 4, whose group every
@@ -38,53 +41,96 @@ using gemm_detail::GemmArgs;
 
 constexpr int BM = 128, BN = 128, BK = 64, STAGES = 4, PREFETCH = STAGES - 2;
 constexpr int WARPGROUPS = BM / 64, THREADS = 128 * WARPGROUPS;
-constexpr int kRowBytes = BK * 2;       // 128: one swizzle row per tile row
-constexpr uint32_t kGroupBytes = 8 * kRowBytes;  // SBO: consecutive 8-row groups
-constexpr int kTileABytes = BM * kRowBytes, kTileBBytes = BN * kRowBytes;
+constexpr int kRowBytes = 128;                   // one 128-byte swizzle row: 64 16-bit values
+constexpr int kRowElems = kRowBytes / 2;
+constexpr uint32_t kAtomBytes = 8 * kRowBytes;   // a swizzle atom: 8 rows
+constexpr int kTileABytes = BM * BK * 2, kTileBBytes = BN * BK * 2;
 constexpr int kStageBytes = kTileABytes + kTileBBytes;
 constexpr size_t kSmemBytes = (size_t)STAGES * kStageBytes + 1024;  // + slack to align the ring
-static_assert(kRowBytes == 128, "the 128-byte swizzle needs 64 16-bit K values a row");
+static_assert(BK == kRowElems, "a K-major tile row is one swizzle row");
+static_assert(BM / WARPGROUPS == kRowElems, "a warpgroup's M slice of an M-major A is one atom wide");
 
-// Byte offset of 16-byte chunk c (K values 8c..8c+7) of row r in a 128-byte-swizzled tile.
-__device__ __forceinline__ int swizzled_chunk(int r, int c) { return r * kRowBytes + ((c ^ (r & 7)) << 4); }
+// How an operand tile of one k-tile (MN = 128 rows of A or B by BK) sits in shared memory.
+// K-major (the global matrix is [MN rows][K]): tile row r = MN index, its 64 K values one swizzle
+// row; atoms (8 MN rows) SBO = 1024 apart; a k16 step is +32 bytes; an MN offset of 64 is
+// +64 rows = +8192 bytes.
+// MN-major (global [K rows][MN]): tile row r = K index, split in MN blocks of 64 values; block
+// b holds BK rows of 128 bytes (8 KiB), atoms (8 K rows) SBO = 1024 apart, blocks LBO = 8192
+// apart; a k16 step is + 2 atoms = +2048 bytes; an MN offset of 64 is the next block, +8192.
+template <bool MN_MAJOR, int MN>
+struct TileLayout {
+  static constexpr int kRows = MN_MAJOR ? BK : MN;      // global rows the tile covers
+  static constexpr int kCols = MN_MAJOR ? MN : BK;      // global columns (contiguous)
+  static constexpr int kBlockBytes = kRows * kRowBytes;  // one 64-column block
+  static constexpr uint32_t kLbo = MN_MAJOR ? (uint32_t)kBlockBytes : 16u;  // K-major: unused
+  static constexpr uint32_t kK16Step = MN_MAJOR ? 2 * kAtomBytes : 32u;
+  static constexpr uint32_t kMn64Step = MN_MAJOR ? (uint32_t)kBlockBytes : 64u * kRowBytes;
+  static_assert(kCols % kRowElems == 0, "whole 64-column blocks");
 
-// Rows [row0, row0 + ROWS) x K [k0, k0 + BK) of the row-major g (rows x K, stride ld) into a
-// swizzled tile; everything outside the matrix is 0. Eight consecutive threads take one row's
-// chunks, so the global reads are 128-byte coalesced.
-template <int ROWS, bool VEC>
-__device__ __forceinline__ void load_tile(unsigned char* tile, const uint16_t* g, int64_t ld, int row0, int k0,
-                                          int rows, int K, int tid) {
-  constexpr int kChunks = ROWS * (BK / 8);
-  static_assert(kChunks % THREADS == 0, "tile must split into whole chunks per thread");
-  PD_GEMM_UNROLL
-  for (int it = 0; it < kChunks / THREADS; it++) {
-    const int c = tid + it * THREADS, r = c / (BK / 8), kc = c % (BK / 8);
-    const int gr = row0 + r, gk = k0 + 8 * kc;
-    void* dst = tile + swizzled_chunk(r, kc);
-    const bool row_in = gr < rows;
-    if (VEC && (!row_in || gk + 8 <= K || gk >= K)) {
-      const bool in = row_in && gk < K;
-      pd_cp_async_16(dst, in ? g + (int64_t)gr * ld + gk : g, in);  // !in: zero fill, reads nothing
-    } else {
-      uint32_t w[4] = {0, 0, 0, 0};
-      if (row_in) {
-        const uint16_t* src = g + (int64_t)gr * ld + gk;
-        PD_GEMM_UNROLL
-        for (int e = 0; e < 8; e++)
-          if (gk + e < K) w[e / 2] |= (uint32_t)src[e] << (16 * (e % 2));
+  // Byte offset of 16-byte chunk c (columns 8c..8c+7) of tile row r: chunk c % 8 of the row is
+  // stored at chunk (c % 8) ^ (r % 8), as the 128-byte swizzle reads it.
+  __device__ __forceinline__ static int chunk_offset(int r, int c) {
+    return (c / 8) * kBlockBytes + r * kRowBytes + (((c % 8) ^ (r & 7)) << 4);
+  }
+  __device__ __forceinline__ static uint64_t desc(uint32_t addr) {
+    return pd_wgmma_desc(addr, kLbo, kAtomBytes, PdSwizzle::B128);
+  }
+
+  // Rows [row0, row0 + kRows) x columns [col0, col0 + kCols) of the row-major g (rows x cols,
+  // stride ld) into the tile; everything outside the matrix is 0. Consecutive threads take one
+  // row's consecutive chunks, so the global reads are coalesced.
+  template <bool VEC>
+  __device__ __forceinline__ static void load(unsigned char* tile, const uint16_t* g, int64_t ld, int row0, int col0,
+                                              int rows, int cols, int tid) {
+    constexpr int kChunksPerRow = kCols / 8, kChunks = kRows * kChunksPerRow;
+    static_assert(kChunks % THREADS == 0, "tile must split into whole chunks per thread");
+    PD_GEMM_UNROLL
+    for (int it = 0; it < kChunks / THREADS; it++) {
+      const int c = tid + it * THREADS, r = c / kChunksPerRow, cc = c % kChunksPerRow;
+      const int gr = row0 + r, gc = col0 + 8 * cc;
+      void* dst = tile + chunk_offset(r, cc);
+      const bool row_in = gr < rows;
+      if (VEC && (!row_in || gc + 8 <= cols || gc >= cols)) {
+        const bool in = row_in && gc < cols;
+        pd_cp_async_16(dst, in ? g + (int64_t)gr * ld + gc : g, in);  // !in: zero fill, reads nothing
+      } else {
+        uint32_t w[4] = {0, 0, 0, 0};
+        if (row_in) {
+          const uint16_t* src = g + (int64_t)gr * ld + gc;
+          PD_GEMM_UNROLL
+          for (int e = 0; e < 8; e++)
+            if (gc + e < cols) w[e / 2] |= (uint32_t)src[e] << (16 * (e % 2));
+        }
+        *reinterpret_cast<uint4*>(dst) = uint4{w[0], w[1], w[2], w[3]};
       }
-      *reinterpret_cast<uint4*>(dst) = uint4{w[0], w[1], w[2], w[3]};
     }
   }
-}
 
-// A K-major 128-byte-swizzled operand whose first row is at addr (LBO is unused by this layout).
-__device__ __forceinline__ uint64_t tile_desc(uint32_t addr) {
-  return pd_wgmma_desc(addr, 16, kGroupBytes, PdSwizzle::B128);
-}
+  // The k-tile starting at k0 of the operand whose MN tile starts at mn0 (bounds mn, K).
+  template <bool VEC>
+  __device__ __forceinline__ static void load_ktile(unsigned char* tile, const uint16_t* g, int64_t ld, int mn0,
+                                                    int k0, int mn, int K, int tid) {
+    if constexpr (MN_MAJOR)
+      load<VEC>(tile, g, ld, k0, mn0, K, mn, tid);
+    else
+      load<VEC>(tile, g, ld, mn0, k0, mn, K, tid);
+  }
+};
+static_assert(TileLayout<false, BM>::kBlockBytes == kTileABytes && 2 * TileLayout<true, BM>::kBlockBytes == kTileABytes,
+              "both layouts fill the same stage bytes");
 
-template <bool BF16, bool VEC>
+// NT: A [M][K] and B [N][K] K-major; NN: B [K][N] N-major; TN: A [K][M] M-major too.
+template <GemmOp OP>
+struct OpLayouts {
+  static constexpr bool kMnA = OP == GemmOp::TN, kMnB = OP != GemmOp::NT;
+  using A = TileLayout<kMnA, BM>;
+  using B = TileLayout<kMnB, BN>;
+};
+
+template <GemmOp OP, bool BF16, bool VEC>
 __global__ void __launch_bounds__(THREADS, 1) gemm_wgmma_kernel(GemmArgs p) {
+  using LA = typename OpLayouts<OP>::A;
+  using LB = typename OpLayouts<OP>::B;
   PD_DYNAMIC_SMEM(unsigned char, smem_raw);
   const uint32_t raw_addr = pd_wgmma_smem_addr(smem_raw);
   unsigned char* const smem = smem_raw + ((1024u - (raw_addr & 1023u)) & 1023u);
@@ -98,8 +144,8 @@ __global__ void __launch_bounds__(THREADS, 1) gemm_wgmma_kernel(GemmArgs p) {
 
   auto load_stage = [&](int stage, int kt) {
     unsigned char* a = smem + stage * kStageBytes;
-    load_tile<BM, VEC>(a, p.A, p.lda, m0, kt * BK, p.M, p.K, tid);
-    load_tile<BN, VEC>(a + kTileABytes, p.B, p.ldb, n0, kt * BK, p.N, p.K, tid);
+    LA::template load_ktile<VEC>(a, p.A, p.lda, m0, kt * BK, p.M, p.K, tid);
+    LB::template load_ktile<VEC>(a + kTileABytes, p.B, p.ldb, n0, kt * BK, p.N, p.K, tid);
   };
 
   float acc[BN / 2];
@@ -118,12 +164,13 @@ __global__ void __launch_bounds__(THREADS, 1) gemm_wgmma_kernel(GemmArgs p) {
     if (next < k_tiles) load_stage(next % STAGES, next);
     pd_cp_async_commit();
 
-    const uint32_t a_addr = smem_addr + (uint32_t)((kt % STAGES) * kStageBytes + wg * 64 * kRowBytes);
+    const uint32_t a_addr = smem_addr + (uint32_t)((kt % STAGES) * kStageBytes) + wg * LA::kMn64Step;
     const uint32_t b_addr = smem_addr + (uint32_t)((kt % STAGES) * kStageBytes + kTileABytes);
     pd_wgmma_fence();
     PD_GEMM_UNROLL
-    for (int kk = 0; kk < BK / 16; kk++)  // a k16 step is +32 bytes within the swizzled rows
-      pd_wgmma_m64k16<BN, BF16>(acc, tile_desc(a_addr + 32 * kk), tile_desc(b_addr + 32 * kk), kt > 0 || kk > 0);
+    for (int kk = 0; kk < BK / 16; kk++)
+      pd_wgmma_m64k16<BN, BF16, OpLayouts<OP>::kMnA, OpLayouts<OP>::kMnB>(
+          acc, LA::desc(a_addr + kk * LA::kK16Step), LB::desc(b_addr + kk * LB::kK16Step), kt > 0 || kk > 0);
     pd_wgmma_commit();
     pd_wgmma_wait<1>();  // group kt - 1 is done: its stage may be refilled after the next barrier
   }
@@ -138,32 +185,68 @@ __global__ void __launch_bounds__(THREADS, 1) gemm_wgmma_kernel(GemmArgs p) {
   }
 }
 
-template <bool BF16, bool VEC>
+template <GemmOp OP, bool BF16, bool VEC>
 void launch(GemmArgs p, pd_stream_t s) {
   p.tiles_m = (int)pd_ceil_div(p.M, BM);
   p.tiles_n = (int)pd_ceil_div(p.N, BN);
   const dim3 grid((unsigned)((int64_t)p.tiles_m * p.tiles_n));
-  pd_launch(gemm_wgmma_kernel<BF16, VEC>, grid, dim3(THREADS), kSmemBytes, s, p);
+  pd_launch(gemm_wgmma_kernel<OP, BF16, VEC>, grid, dim3(THREADS), kSmemBytes, s, p);
+}
+
+template <GemmOp OP>
+void launch_op(const GemmArgs& p, bool bf16, bool vec, pd_stream_t s) {
+  if (bf16)
+    vec ? launch<OP, true, true>(p, s) : launch<OP, true, false>(p, s);
+  else
+    vec ? launch<OP, false, true>(p, s) : launch<OP, false, false>(p, s);
 }
 
 }  // namespace
 }  // namespace wgmma_detail
 
 bool gemm_wgmma_supported(const GemmDesc& d) {
-  return d.op == GemmOp::NT && (d.ab == Elem::BF16 || d.ab == Elem::F16) && d.M >= 1 && d.N >= 1 && d.K >= 1 &&
-         d.M <= INT32_MAX && d.N <= INT32_MAX && d.K <= INT32_MAX;
+  return (d.ab == Elem::BF16 || d.ab == Elem::F16) && d.M >= 1 && d.N >= 1 && d.K >= 1 && d.M <= INT32_MAX &&
+         d.N <= INT32_MAX && d.K <= INT32_MAX;
 }
 
 void gemm_wgmma(const GemmDesc& d, pd_stream_t s) {
   using namespace wgmma_detail;
   assert(gemm_wgmma_supported(d));
   const gemm_detail::GemmArgs p = gemm_detail::make_gemm_args(d);
-  const bool vec = gemm_detail::gemm_vector_loads(d);
-  if (d.ab == Elem::BF16)
-    vec ? launch<true, true>(p, s) : launch<true, false>(p, s);
-  else
-    vec ? launch<false, true>(p, s) : launch<false, false>(p, s);
+  const bool bf16 = d.ab == Elem::BF16, vec = gemm_detail::gemm_vector_loads(d);
+  switch (d.op) {
+    case GemmOp::NT: return launch_op<GemmOp::NT>(p, bf16, vec, s);
+    case GemmOp::NN: return launch_op<GemmOp::NN>(p, bf16, vec, s);
+    case GemmOp::TN: return launch_op<GemmOp::TN>(p, bf16, vec, s);
+  }
 }
+
+namespace {
+
+const char* op_name(GemmOp op) { return op == GemmOp::NT ? "NT" : op == GemmOp::NN ? "NN" : "TN"; }
+
+// The first element of the probe's product for layout op that differs from the exact result, as
+// a message; empty when every element matches. a and b are n x n, read as op's layouts say.
+std::string probe_mismatch(GemmOp op, int n, const std::vector<float>& a, const std::vector<float>& b,
+                           const std::vector<float>& c) {
+  for (int m = 0; m < n; m++)
+    for (int j = 0; j < n; j++) {
+      double e = 0;
+      for (int k = 0; k < n; k++) {
+        const float av = op == GemmOp::TN ? a[k * n + m] : a[m * n + k];
+        const float bv = op == GemmOp::NT ? b[j * n + k] : b[k * n + j];
+        e += (double)av * bv;
+      }
+      if (std::fabs(c[m * n + j] - e) > 1e-3) {
+        char msg[160];
+        std::snprintf(msg, sizeof msg, "wgmma probe %s: C[%d][%d] = %g, expected %g", op_name(op), m, j, c[m * n + j], e);
+        return msg;
+      }
+    }
+  return "";
+}
+
+}  // namespace
 
 bool wgmma_self_test(std::string* why) {
   constexpr int n = 128;  // one block: two warpgroups, two k-tiles (the ring turns once)
@@ -182,7 +265,6 @@ bool wgmma_self_test(std::string* why) {
     return false;
   }
   GemmDesc d;
-  d.op = GemmOp::NT;
   d.ab = Elem::BF16;
   d.c = Elem::F32;
   d.M = d.N = d.K = n;
@@ -191,28 +273,23 @@ bool wgmma_self_test(std::string* why) {
   d.C = mem + 2 * ab_bytes;
   d.lda = d.ldb = d.ldc = n;
   bool good = pd_gpu::copy_h2d(mem, a.data(), ab_bytes) && pd_gpu::copy_h2d(mem + ab_bytes, b.data(), ab_bytes);
-  if (good) {
+  // Every layout the kernel serves: one wrong layout turns all of wgmma off (the message names it).
+  std::string mismatch;
+  for (GemmOp op : {GemmOp::NT, GemmOp::NN, GemmOp::TN}) {
+    if (!good || !mismatch.empty()) break;
+    d.op = op;
     gemm_wgmma(d, nullptr);
     good = pd_gpu::check_launch("wgmma probe") && pd_gpu::synchronize() &&
            pd_gpu::copy_d2h(c.data(), mem + 2 * ab_bytes, c_bytes);
+    if (good) mismatch = probe_mismatch(op, n, af, bf, c);
   }
   pd_gpu::device_free(mem);
   if (!good) {
     *why = "wgmma kernels cannot run on this GPU: " + pd_gpu::last_error();
     return false;
   }
-  for (int m = 0; m < n; m++)
-    for (int j = 0; j < n; j++) {
-      double e = 0;
-      for (int k = 0; k < n; k++) e += (double)af[m * n + k] * bf[j * n + k];
-      if (std::fabs(c[m * n + j] - e) > 1e-3) {
-        char msg[160];
-        std::snprintf(msg, sizeof msg, "wgmma probe: C[%d][%d] = %g, expected %g", m, j, c[m * n + j], e);
-        *why = msg;
-        return false;
-      }
-    }
-  return true;
+  *why = mismatch;
+  return mismatch.empty();
 }
 
 }  // namespace pd_cuda

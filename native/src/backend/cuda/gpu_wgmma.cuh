@@ -8,23 +8,28 @@
 //   pd_wgmma_smem_addr(p): p's address in the shared window (what descriptors hold)
 //   pd_fence_proxy_async_smem(): fence.proxy.async.shared::cta
 //   pd_wgmma_fence / pd_wgmma_commit / pd_wgmma_wait<N>
-//   pd_wgmma_m64k16<N, BF16>(d, desc_a, desc_b, accumulate):
-//       wgmma.mma_async.sync.aligned.m64nNk16.f32.{bf16,f16}, A and B K-major in shared memory
+//   pd_wgmma_m64k16<N, BF16, MN_A, MN_B>(d, desc_a, desc_b, accumulate):
+//       wgmma.mma_async.sync.aligned.m64nNk16.f32.{bf16,f16}, A and B in shared memory, each
+//       K-major (MN_x false, imm-trans 0) or MN-major (MN_x true, imm-trans 1)
 //
 // Layout facts (PTX ISA, "Asynchronous Warpgroup Level Matrix Instructions"):
 // - "Matrix Descriptor Format": a 64-bit value; bits 0-13 start address >> 4, bits 16-29 leading
-//   dimension byte offset >> 4, bits 32-45 stride dimension byte offset >> 4, bits 49-51 matrix
-//   base offset (0 when the swizzle pattern starts at its natural alignment), bits 62-63 swizzle
-//   mode (0 none, 1 128-byte, 2 64-byte, 3 32-byte).
-// - "Shared Memory Matrix Layout": imm-trans-a/b = 0 selects K-major A and B (what both operands
-//   of the NT product are). A core matrix is 8 rows of 16 bytes. Without swizzle, the 8 rows of a
-//   core matrix are contiguous (16 bytes apart), core matrices adjacent in K are LBO apart and
-//   those adjacent in M/N are SBO apart. With an S-byte swizzle (S = 32, 64, 128) a row is S bytes
-//   wide (rows S bytes apart, the K extent of one k16 instruction, 32 bytes, lies inside a row, so
-//   LBO is unused), 8-row groups are SBO apart, and the 16-byte chunk index (address bits 4..) is
-//   XORed with address bits 7.. (log2(S/16) bits): the swizzle acts on the address, which is why
-//   a 128-byte-swizzled tile starts on a 1024-byte boundary and a k16 step within a row is a plain
-//   +32 bytes on the start address.
+//   dimension byte offset (LBO) >> 4, bits 32-45 stride dimension byte offset (SBO) >> 4, bits
+//   49-51 matrix base offset (0 when the swizzle pattern starts at its natural alignment), bits
+//   62-63 swizzle mode (0 none, 1 128-byte, 2 64-byte, 3 32-byte).
+// - "Shared Memory Matrix Layout": imm-trans-a/b = 0 selects a K-major A/B, 1 an M-major A / an
+//   N-major B (16-bit types only). In units of 16 bytes (8 elements), a matrix is made of
+//   "swizzle atoms": K-major, 8 rows (M/N) x S/16 units (K); MN-major, S/16 units (M/N) x 8 rows
+//   (K); S = 128, 64, 32 for the swizzles, and 16 (one unit, a "core matrix") without. A row is
+//   S bytes, the 8 rows of an atom are contiguous (S bytes apart), and the 16-byte unit index
+//   (address bits 4..) is XORed with address bits 7.. (log2(S/16) bits): the swizzle acts on the
+//   address, which is why a 128-byte-swizzled tile starts on a 1024-byte boundary.
+//   K-major: atoms adjacent in M/N are SBO apart; with a swizzle the instruction's K (32 bytes)
+//   lies inside a row (LBO unused, a k16 step is +32 bytes on the start address); without one,
+//   core matrices adjacent in K are LBO apart.
+//   MN-major: with a swizzle, atoms adjacent in M/N (S/2 elements) are LBO apart and those
+//   adjacent in K (8 rows) SBO apart (a k16 step is + 2 SBO); without one, core matrices
+//   adjacent in M/N are SBO apart and those adjacent in K LBO apart.
 // - "Register Fragments" for D (m64nNk16, F32): warp w of the warpgroup holds rows 16w..16w+15;
 //   lane l (g = l / 4, q = l % 4) holds d[4j + 0..1] = (16w + g, 8j + 2q + 0..1) and
 //   d[4j + 2..3] = (16w + g + 8, same columns), j = 0 .. N/8 - 1: mma.m16n8's D repeated over N.
@@ -44,8 +49,9 @@
 
 enum class PdSwizzle : uint32_t { None = 0, B128 = 1, B64 = 2, B32 = 3 };
 
-// A K-major operand descriptor: smem_addr is the first row's address in the shared window
-// (16-byte aligned), lbo/sbo in bytes (multiples of 16; see the layout facts above).
+// An operand descriptor: smem_addr is the matrix's first byte in the shared window (16-byte
+// aligned), lbo/sbo in bytes (multiples of 16; their meaning depends on the operand's major-ness
+// and the swizzle, see the layout facts above).
 __host__ __device__ __forceinline__ uint64_t pd_wgmma_desc(uint32_t smem_addr, uint32_t lbo, uint32_t sbo,
                                                            PdSwizzle swizzle) {
   return (uint64_t)((smem_addr >> 4) & 0x3FFFu) | ((uint64_t)((lbo >> 4) & 0x3FFFu) << 16) |
@@ -61,10 +67,10 @@ inline void pd_wgmma_fence() {}
 inline void pd_wgmma_commit() { pd_emu::wgmma_commit(); }
 template <int N>
 inline void pd_wgmma_wait() { pd_emu::wgmma_wait(N); }
-template <int N, bool BF16>
+template <int N, bool BF16, bool MN_A = false, bool MN_B = false>
 inline void pd_wgmma_m64k16(float (&d)[N / 2], uint64_t desc_a, uint64_t desc_b, bool accumulate) {
   static_assert(N == 64 || N == 128, "instantiate the shapes the real path implements");
-  pd_emu::wgmma_mma_async(d, N, desc_a, desc_b, accumulate, BF16);
+  pd_emu::wgmma_mma_async(d, N, desc_a, desc_b, accumulate, BF16, MN_A, MN_B);
 }
 
 #else  // ---- the real device ----
@@ -104,27 +110,27 @@ __device__ __forceinline__ void pd_wgmma_wait() {
   PD_WG_REGS32 ",%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55," \
                "%56,%57,%58,%59,%60,%61,%62,%63"
 // scale-d is a predicate: false computes D = A B (the accumulators' old values are ignored).
-// Scale-a/b 1 (no negation), imm-trans-a/b 0 (both K-major).
-#define PD_WGMMA_ASM(SHAPE, TYPE, REGS, A, B, SCALE, ...)                                        \
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" SCALE ", 0;\nwgmma.mma_async.sync.aligned." SHAPE \
-               ".f32." TYPE "." TYPE " {" REGS "}, %" A ", %" B ", p, 1, 1, 0, 0;\n}\n"            \
-               : __VA_ARGS__                                                                      \
-               : "l"(desc_a), "l"(desc_b), "r"((int)accumulate))
+// Scale-a/b 1 (no negation); imm-trans-a/b are immediates ("n") from the template arguments.
+#define PD_WGMMA_ASM(SHAPE, TYPE, REGS, A, B, SCALE, TA, TB, ...)                                          \
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" SCALE ", 0;\nwgmma.mma_async.sync.aligned." SHAPE       \
+               ".f32." TYPE "." TYPE " {" REGS "}, %" A ", %" B ", p, 1, 1, %" TA ", %" TB ";\n}\n"          \
+               : __VA_ARGS__                                                                                \
+               : "l"(desc_a), "l"(desc_b), "r"((int)accumulate), "n"((int)MN_A), "n"((int)MN_B))
 
-template <int N, bool BF16>
+template <int N, bool BF16, bool MN_A = false, bool MN_B = false>
 __device__ __forceinline__ void pd_wgmma_m64k16(float (&d)[N / 2], uint64_t desc_a, uint64_t desc_b, bool accumulate) {
   static_assert(N == 64 || N == 128, "m64n64k16 and m64n128k16 are implemented");
   if constexpr (N == 64) {
     if constexpr (BF16)
-      PD_WGMMA_PTX(PD_WGMMA_ASM("m64n64k16", "bf16", PD_WG_REGS32, "32", "33", "34", PD_WG_F32(d, 0)));
+      PD_WGMMA_PTX(PD_WGMMA_ASM("m64n64k16", "bf16", PD_WG_REGS32, "32", "33", "34", "35", "36", PD_WG_F32(d, 0)));
     else
-      PD_WGMMA_PTX(PD_WGMMA_ASM("m64n64k16", "f16", PD_WG_REGS32, "32", "33", "34", PD_WG_F32(d, 0)));
+      PD_WGMMA_PTX(PD_WGMMA_ASM("m64n64k16", "f16", PD_WG_REGS32, "32", "33", "34", "35", "36", PD_WG_F32(d, 0)));
   } else {
     if constexpr (BF16)
-      PD_WGMMA_PTX(PD_WGMMA_ASM("m64n128k16", "bf16", PD_WG_REGS64, "64", "65", "66", PD_WG_F32(d, 0),
+      PD_WGMMA_PTX(PD_WGMMA_ASM("m64n128k16", "bf16", PD_WG_REGS64, "64", "65", "66", "67", "68", PD_WG_F32(d, 0),
                                 PD_WG_F32(d, 32)));
     else
-      PD_WGMMA_PTX(PD_WGMMA_ASM("m64n128k16", "f16", PD_WG_REGS64, "64", "65", "66", PD_WG_F32(d, 0),
+      PD_WGMMA_PTX(PD_WGMMA_ASM("m64n128k16", "f16", PD_WG_REGS64, "64", "65", "66", "67", "68", PD_WG_F32(d, 0),
                                 PD_WG_F32(d, 32)));
   }
 }

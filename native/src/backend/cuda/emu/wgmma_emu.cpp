@@ -17,7 +17,7 @@ struct PendingOp {
   float* d;
   int n;
   uint64_t desc_a, desc_b;
-  bool accumulate, bf16;
+  bool accumulate, bf16, mn_a, mn_b;
 };
 
 // One thread's issued, not yet completed ops: `open` since the last commit, then the committed
@@ -54,10 +54,10 @@ ThreadQueue& my_queue() {
   return q;
 }
 
-float element(uint64_t desc, int row, int k, bool bf16) {
+float element(uint64_t desc, int row, int k, bool bf16, bool mn_major) {
   uint16_t bits;
   const unsigned char* smem = static_cast<const unsigned char*>(dynamic_smem());
-  std::memcpy(&bits, smem + wgmma_element_address(desc, row, k, 2), 2);
+  std::memcpy(&bits, smem + wgmma_element_address(desc, row, k, 2, mn_major), 2);
   return bf16 ? paddock::bf16_to_fp32(bits) : paddock::fp16_to_fp32(bits);
 }
 
@@ -67,11 +67,11 @@ void execute(const PendingOp& op) {
   const int g = lane / 4, q = lane % 4;
   float a[2][16];
   for (int h = 0; h < 2; h++)
-    for (int k = 0; k < 16; k++) a[h][k] = element(op.desc_a, 16 * warp + g + 8 * h, k, op.bf16);
+    for (int k = 0; k < 16; k++) a[h][k] = element(op.desc_a, 16 * warp + g + 8 * h, k, op.bf16, op.mn_a);
   for (int j = 0; j < op.n / 8; j++)
     for (int c = 0; c < 2; c++) {
       float b[16];
-      for (int k = 0; k < 16; k++) b[k] = element(op.desc_b, 8 * j + 2 * q + c, k, op.bf16);
+      for (int k = 0; k < 16; k++) b[k] = element(op.desc_b, 8 * j + 2 * q + c, k, op.bf16, op.mn_b);
       for (int h = 0; h < 2; h++) {
         float acc = op.accumulate ? op.d[4 * j + 2 * h + c] : 0.0f;
         for (int k = 0; k < 16; k++) acc += a[h][k] * b[k];
@@ -89,28 +89,40 @@ uint32_t wgmma_smem_address(const void* p) {
   return (uint32_t)(at - base);
 }
 
-uint32_t wgmma_element_address(uint64_t desc, int row, int k, int elem_bytes) {
+uint32_t wgmma_element_address(uint64_t desc, int row, int k, int elem_bytes, bool mn_major) {
   const uint32_t start = (uint32_t)(desc & 0x3FFF) << 4;
   const uint32_t lbo = (uint32_t)((desc >> 16) & 0x3FFF) << 4;
   const uint32_t sbo = (uint32_t)((desc >> 32) & 0x3FFF) << 4;
   const uint32_t base_offset = (uint32_t)(desc >> 49) & 7;
   const uint32_t swizzle = (uint32_t)(desc >> 62) & 3;
   if (base_offset != 0) fail("descriptor base offset != 0 is not emulated");
-  const uint32_t k_bytes = (uint32_t)(k * elem_bytes);
-  if (swizzle == 0)  // core matrices: 8 rows x 16 bytes, contiguous; K neighbours LBO apart, M/N ones SBO
-    return start + (uint32_t)(row / 8) * sbo + (uint32_t)(row % 8) * 16 + (k_bytes / 16) * lbo + k_bytes % 16;
-  const uint32_t width = 256u >> swizzle;  // 1: 128 bytes, 2: 64, 3: 32
-  if (k_bytes >= width) fail("a K-major swizzled row is narrower than the instruction's K");
-  const uint32_t linear = start + (uint32_t)(row / 8) * sbo + (uint32_t)(row % 8) * width + k_bytes;
+  // The contiguous ("leading") coordinate in bytes, and the strided one (rows of the layout).
+  const uint32_t lead = (uint32_t)((mn_major ? row : k) * elem_bytes);
+  const uint32_t strided = (uint32_t)(mn_major ? k : row);
+  if (swizzle == 0) {
+    // Core matrices: 8 strided rows x 16 bytes, contiguous. M/N neighbours SBO apart and K
+    // neighbours LBO apart, whichever of the two is the leading coordinate.
+    const uint32_t mn_step = mn_major ? lead / 16 : strided / 8, k_step = mn_major ? strided / 8 : lead / 16;
+    return start + mn_step * sbo + k_step * lbo + (strided % 8) * 16 + lead % 16;
+  }
+  const uint32_t width = 256u >> swizzle;  // an atom's row: 1: 128 bytes, 2: 64, 3: 32
+  uint32_t linear;
+  if (!mn_major) {  // atoms of 8 M/N rows SBO apart; the instruction's K must lie inside a row
+    if (lead >= width) fail("a K-major swizzled row is narrower than the instruction's K");
+    linear = start + (strided / 8) * sbo + (strided % 8) * width + lead;
+  } else {  // atoms width bytes of M/N wide (LBO apart) x 8 K rows (SBO apart)
+    linear = start + (lead / width) * lbo + (strided / 8) * sbo + (strided % 8) * width + lead % width;
+  }
   return linear ^ (((linear >> 7) & (width / 16 - 1)) << 4);  // chunk bits 4.. ^= bits 7..
 }
 
-void wgmma_mma_async(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool accumulate, bool bf16) {
+void wgmma_mma_async(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool accumulate, bool bf16, bool mn_a,
+                     bool mn_b) {
   const ThreadState& t = current();
   const int threads = (int)(t.block_dim.x * t.block_dim.y * t.block_dim.z);
   if ((t.linear / 128 + 1) * 128 > threads) fail("wgmma issued by an incomplete warpgroup (block not a multiple of 128)");
   if (n % 8 != 0 || n < 8 || n > 256) fail("wgmma N must be a multiple of 8 in 8..256");
-  my_queue().open.push_back(PendingOp{d, n, desc_a, desc_b, accumulate, bf16});
+  my_queue().open.push_back(PendingOp{d, n, desc_a, desc_b, accumulate, bf16, mn_a, mn_b});
 }
 
 void wgmma_commit() {
