@@ -35,11 +35,8 @@ const pd_bf16* dequantized_slab(const GpuLinearContext& ctx, const DeviceMatrix&
   return ws.data;
 }
 
-}  // namespace
-
-void gemm_bf16(pd_stream_t s, int op, int64_t M, int64_t N, int64_t K, const pd_bf16* A, int64_t lda,
-               const pd_bf16* B, int64_t ldb, void* C, bool c_bf16, int64_t ldc, float alpha, float beta) {
-  if (M <= 0 || N <= 0 || K <= 0) return;
+pd_cuda::GemmDesc bf16_desc(int op, int64_t M, int64_t N, int64_t K, const pd_bf16* A, int64_t lda, const pd_bf16* B,
+                            int64_t ldb, void* C, bool c_bf16, int64_t ldc, float alpha, float beta) {
   pd_cuda::GemmDesc d;
   d.op = (GemmOp)op;
   d.ab = Elem::BF16;
@@ -49,7 +46,14 @@ void gemm_bf16(pd_stream_t s, int op, int64_t M, int64_t N, int64_t K, const pd_
   d.B = B, d.ldb = ldb;
   d.C = C, d.ldc = ldc;
   d.alpha = alpha, d.beta = beta;
-  pd_cuda::gemm(d, s);
+  return d;
+}
+}  // namespace
+
+void gemm_bf16(pd_stream_t s, int op, int64_t M, int64_t N, int64_t K, const pd_bf16* A, int64_t lda,
+               const pd_bf16* B, int64_t ldb, void* C, bool c_bf16, int64_t ldc, float alpha, float beta) {
+  if (M <= 0 || N <= 0 || K <= 0) return;
+  pd_cuda::gemm(bf16_desc(op, M, N, K, A, lda, B, ldb, C, c_bf16, ldc, alpha, beta), s);
 }
 
 namespace {
@@ -59,15 +63,7 @@ constexpr int NT = (int)GemmOp::NT, NN = (int)GemmOp::NN, TN = (int)GemmOp::TN;
 void gemm_rank(const GpuLinearContext& ctx, int op, int64_t M, int64_t N, int64_t K, const pd_bf16* A, int64_t lda,
                const pd_bf16* B, int64_t ldb, void* C, bool c_bf16, int64_t ldc, float alpha, float beta) {
   if (M <= 0 || N <= 0 || K <= 0) return;
-  pd_cuda::GemmDesc d;
-  d.op = (GemmOp)op;
-  d.ab = Elem::BF16;
-  d.c = c_bf16 ? Elem::BF16 : Elem::F32;
-  d.M = M, d.N = N, d.K = K;
-  d.A = A, d.lda = lda;
-  d.B = B, d.ldb = ldb;
-  d.C = C, d.ldc = ldc;
-  d.alpha = alpha, d.beta = beta;
+  const pd_cuda::GemmDesc d = bf16_desc(op, M, N, K, A, lda, B, ldb, C, c_bf16, ldc, alpha, beta);
   const int slices = ctx.splitk ? pd_cuda::splitk_slices(d, ctx.splitk_sm_count, ctx.splitk_elements,
                                                          ctx.splitk_min_slice_k)
                                 : 1;

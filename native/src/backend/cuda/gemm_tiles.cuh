@@ -39,11 +39,33 @@ struct GemmArgs {
   bool c_pairs;  // C base and ldc allow storing two adjacent outputs as one vector
 };
 
+// One 8-element (16-byte) chunk: elements [gc, gc + 8) of row gr of the row-major global matrix
+// g (rows x cols, stride ld) into dst; everything outside the matrix becomes 0. VEC (ld % 8 == 0,
+// g 16-byte aligned): a full chunk, or one wholly outside, is one cp.async of 16 bytes; a chunk
+// straddling the last column, and every chunk of the general path (any ld, any alignment), is
+// read element by element, zero-filled and stored as 16 bytes. Shared by every tile loader.
+template <bool VEC>
+__device__ __forceinline__ void copy_chunk(void* dst, const uint16_t* g, int64_t ld, int gr, int gc, int rows,
+                                           int cols) {
+  const bool row_in = gr < rows;
+  if (VEC && (!row_in || gc + 8 <= cols || gc >= cols)) {
+    const bool in = row_in && gc < cols;
+    pd_cp_async_16(dst, in ? g + (int64_t)gr * ld + gc : g, in);  // !in: zero fill, reads nothing
+  } else {
+    uint32_t w[4] = {0, 0, 0, 0};
+    if (row_in) {
+      const uint16_t* src = g + (int64_t)gr * ld + gc;
+      PD_GEMM_UNROLL
+      for (int e = 0; e < 8; e++)
+        if (gc + e < cols) w[e / 2] |= (uint32_t)src[e] << (16 * (e % 2));
+    }
+    *reinterpret_cast<uint4*>(dst) = uint4{w[0], w[1], w[2], w[3]};
+  }
+}
+
 // Copies rows [row0, row0 + ROWS) x columns [col0, col0 + COLS) of the row-major global matrix
 // g (rows x cols, stride ld) into smem [ROWS][COLS + 8]; everything outside the matrix becomes 0.
-// Each thread moves whole 8-element chunks. VEC (ld % 8 == 0, g 16-byte aligned): a full chunk is
-// one cp.async of 16 bytes; a chunk straddling the last column and every chunk of the general
-// path (any ld, any alignment) are read element by element, zero-filled, stored as 16 bytes.
+// Each thread moves whole 8-element chunks (copy_chunk).
 template <int ROWS, int COLS, int THREADS, bool VEC>
 __device__ __forceinline__ void copy_tile(uint16_t* smem, const uint16_t* g, int64_t ld, int row0, int col0,
                                           int rows, int cols, int tid) {
@@ -53,22 +75,7 @@ __device__ __forceinline__ void copy_tile(uint16_t* smem, const uint16_t* g, int
   for (int it = 0; it < kChunks / THREADS; it++) {
     const int c = tid + it * THREADS;
     const int r = c / kChunksPerRow, cc = (c % kChunksPerRow) * 8;
-    const int gr = row0 + r, gc = col0 + cc;
-    uint16_t* dst = smem + r * kStride + cc;
-    const bool row_in = gr < rows;
-    if (VEC && (!row_in || gc + 8 <= cols || gc >= cols)) {
-      const bool in = row_in && gc < cols;
-      pd_cp_async_16(dst, in ? g + (int64_t)gr * ld + gc : g, in);  // !in: zero fill, reads nothing
-    } else {
-      uint32_t w[4] = {0, 0, 0, 0};
-      if (row_in) {
-        const uint16_t* src = g + (int64_t)gr * ld + gc;
-        PD_GEMM_UNROLL
-        for (int e = 0; e < 8; e++)
-          if (gc + e < cols) w[e / 2] |= (uint32_t)src[e] << (16 * (e % 2));
-      }
-      *reinterpret_cast<uint4*>(dst) = uint4{w[0], w[1], w[2], w[3]};
-    }
+    copy_chunk<VEC>(smem + r * kStride + cc, g, ld, row0 + r, col0 + cc, rows, cols);
   }
 }
 

@@ -87,22 +87,7 @@ struct TileLayout {
     PD_GEMM_UNROLL
     for (int it = 0; it < kChunks / THREADS; it++) {
       const int c = tid + it * THREADS, r = c / kChunksPerRow, cc = c % kChunksPerRow;
-      const int gr = row0 + r, gc = col0 + 8 * cc;
-      void* dst = tile + chunk_offset(r, cc);
-      const bool row_in = gr < rows;
-      if (VEC && (!row_in || gc + 8 <= cols || gc >= cols)) {
-        const bool in = row_in && gc < cols;
-        pd_cp_async_16(dst, in ? g + (int64_t)gr * ld + gc : g, in);  // !in: zero fill, reads nothing
-      } else {
-        uint32_t w[4] = {0, 0, 0, 0};
-        if (row_in) {
-          const uint16_t* src = g + (int64_t)gr * ld + gc;
-          PD_GEMM_UNROLL
-          for (int e = 0; e < 8; e++)
-            if (gc + e < cols) w[e / 2] |= (uint32_t)src[e] << (16 * (e % 2));
-        }
-        *reinterpret_cast<uint4*>(dst) = uint4{w[0], w[1], w[2], w[3]};
-      }
+      gemm_detail::copy_chunk<VEC>(tile + chunk_offset(r, cc), g, ld, row0 + r, col0 + 8 * cc, rows, cols);
     }
   }
 
