@@ -8,7 +8,10 @@
 //     copied back (what a chat turn does); median of --reps after a warm-up;
 //   - decode: --decode single-token steps after the prefill, greedy (argmax on the host, outside
 //     the timed call), each step timed on the host including the logits' copy back: median
-//     per-token time and tokens/s over the whole run;
+//     per-token time and tokens/s over the whole run; measured twice, with the step replayed as
+//     a CUDA graph (the default) and with PADDOCK_CUDA_GRAPHS=0 (plain launches, the forward
+//     reloaded), each line giving the kernel launches a token issues on the host (pd_launch
+//     count: 0 with graphs after the capture) and the graph launches a token takes;
 //   - the roofline: weight bytes one decode step reads (every offloaded tensor in its stored
 //     type plus the classifier) over the device-to-device bandwidth measured here (copy of
 //     1 GiB, read + written): the share of that limit is what issue 7 asks >= 80% of.
@@ -21,6 +24,7 @@
 //   test/bench/peers/hf_infer.py --gemm (torch calls cuBLASLt).
 // Output: one JSON line per measurement (bench "prefill", "decode", "gemm").
 #include <cmath>
+#include <cstdlib>
 
 #include "backend/cuda/gemm.h"
 #include "bench_cuda_common.h"
@@ -135,10 +139,18 @@ int run_model(const Flags& flags) {
   off.n_ctx = ctx;
   off.max_chunk = chunk;
   std::unique_ptr<paddock::GpuForward> fwd;
-  const double t_load = bench::now_s();
-  st = backend->load_forward(model, off, &fwd);
+  // The forward reads PADDOCK_CUDA_GRAPHS when it is created.
+  auto load = [&](bool graphs) -> paddock::Status {
+    fwd.reset();
+    setenv("PADDOCK_CUDA_GRAPHS", graphs ? "1" : "0", 1);
+    const double t_load = bench::now_s();
+    PD_TRY(backend->load_forward(model, off, &fwd));
+    note("uploaded in %.1f s, %.2f GiB on the device (graphs %s)", bench::now_s() - t_load,
+         fwd->device_bytes() / 1073741824.0, graphs ? "on" : "off");
+    return paddock::Status();
+  };
+  st = load(true);
   if (!st.ok()) return fail("load_forward", st);
-  note("uploaded in %.1f s, %.2f GiB on the device", bench::now_s() - t_load, fwd->device_bytes() / 1073741824.0);
 
   std::vector<int32_t> tokens((size_t)P);
   uint64_t seed = 7;
@@ -172,48 +184,60 @@ int run_model(const Flags& flags) {
       .add("tflops", 2.0 * (double)matmul_params(c) * (double)P / pre_med / 1e12)
       .print();
 
-  // Decode: one warm-up run, then the measured one (both start right after a prefill).
-  std::vector<double> step_s;
-  double total_s = 0;
-  for (int run = 0; run < 2; run++) {
-    st = prefill();
-    if (!st.ok()) return fail("prefill", st);
-    int32_t tok = argmax(logits);
-    step_s.clear();
-    const double t_run = bench::now_s();
-    for (int64_t i = 0; i < D; i++) {
-      const double t0 = bench::now_s();
-      st = fwd->forward(&tok, nullptr, 1, P + i, true, logits.data());
-      if (!st.ok()) return fail("decode", st);
-      step_s.push_back(bench::now_s() - t0);
-      tok = argmax(logits);
-    }
-    total_s = bench::now_s() - t_run;
-  }
   const std::vector<double> gbps = measure_d2d_gbps((size_t)1 << 30, 10);
   if (gbps.empty()) return 1;
   const double bw = median(gbps) * 1e9;  // bytes/s
   const double weight_bytes = (double)decode_weight_bytes(*model);
   // K and V rows of the positions a step attends over, F16, at the middle of the decode run.
   const double kv_bytes = 2.0 * 2.0 * (double)c.n_layers * (double)c.kv_dim() * (double)(P + D / 2);
-  const double step_med = median(step_s);
   const double limit_tok_s = bw / weight_bytes;
-  JsonLine("decode")
-      .add("device", dev.name)
-      .add("impl", "paddock")
-      .add("shape", shape)
-      .add("type", type)
-      .add("tokens", (long long)D)
-      .add("after_prefill", (long long)P)
-      .add("ms_per_token_median", step_med * 1e3)
-      .add("tok_s", (double)D / total_s)
-      .add("tok_s_median", 1.0 / step_med)
-      .add("weight_bytes_per_token", weight_bytes)
-      .add("kv_bytes_per_token", kv_bytes)
-      .add("d2d_gbps", bw / 1e9)
-      .add("bandwidth_limit_tok_s", limit_tok_s)
-      .add("share_of_limit", (1.0 / step_med) / limit_tok_s)
-      .print();
+
+  for (bool graphs : {true, false}) {
+    if (!graphs) {
+      st = load(false);
+      if (!st.ok()) return fail("load_forward", st);
+    }
+    // Decode: one warm-up run, then the measured one (both start right after a prefill).
+    std::vector<double> step_s;
+    double total_s = 0, kernels_per_token = 0;
+    for (int run = 0; run < 2; run++) {
+      st = prefill();
+      if (!st.ok()) return fail("prefill", st);
+      int32_t tok = argmax(logits);
+      step_s.clear();
+      const uint64_t launches0 = pd_gpu::host_launch_count();
+      const double t_run = bench::now_s();
+      for (int64_t i = 0; i < D; i++) {
+        const double t0 = bench::now_s();
+        st = fwd->forward(&tok, nullptr, 1, P + i, true, logits.data());
+        if (!st.ok()) return fail("decode", st);
+        step_s.push_back(bench::now_s() - t0);
+        tok = argmax(logits);
+      }
+      total_s = bench::now_s() - t_run;
+      kernels_per_token = (double)(pd_gpu::host_launch_count() - launches0) / (double)D;
+    }
+    const double step_med = median(step_s);
+    JsonLine("decode")
+        .add("device", dev.name)
+        .add("impl", "paddock")
+        .add("shape", shape)
+        .add("type", type)
+        .add("graphs", graphs)
+        .add("host_kernel_launches_per_token", kernels_per_token)
+        .add("graph_launches_per_token", graphs ? 1.0 : 0.0)
+        .add("tokens", (long long)D)
+        .add("after_prefill", (long long)P)
+        .add("ms_per_token_median", step_med * 1e3)
+        .add("tok_s", (double)D / total_s)
+        .add("tok_s_median", 1.0 / step_med)
+        .add("weight_bytes_per_token", weight_bytes)
+        .add("kv_bytes_per_token", kv_bytes)
+        .add("d2d_gbps", bw / 1e9)
+        .add("bandwidth_limit_tok_s", limit_tok_s)
+        .add("share_of_limit", (1.0 / step_med) / limit_tok_s)
+        .print();
+  }
   return 0;
 }
 

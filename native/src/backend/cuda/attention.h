@@ -25,6 +25,15 @@ struct AttnDims {
 void attention_kv(const AttnDims& d, const float* q, const pd_half* k_cache, const pd_half* v_cache, int64_t pos0,
                   float* out, pd_stream_t s);
 
+// The same for decode steps replayed as a CUDA graph (kernel arguments frozen): pos0 is read on
+// the device from *pos0_dev, and the launch (split count, chunk) depends only on n_ctx, the
+// most positions the cache holds. scratch: attention_kv_decode_scratch_bytes(d, n_ctx) bytes
+// of device memory owned by the caller (a bound for any T' <= d.T), so nothing is allocated
+// while a stream is being captured.
+void attention_kv_decode(const AttnDims& d, const float* q, const pd_half* k_cache, const pd_half* v_cache,
+                         const int32_t* pos0_dev, int64_t n_ctx, void* scratch, float* out, pd_stream_t s);
+size_t attention_kv_decode_scratch_bytes(const AttnDims& d, int64_t n_ctx);
+
 // Training forward over a packed row: token t attends s in [seg_start[t], t] (segments are
 // the packed samples, contiguous: seg_start is nondecreasing with seg_start[t] <= t, as the
 // training rows build it; the kernels skip key / query tiles by it; on the device).

@@ -9,7 +9,9 @@
 // no score row is kept. When there are few rows (decode) and many positions, the positions are
 // split over blockIdx.y (chunks of a multiple of 32 keys): each split writes its partial
 // (max, sum, unnormalised output) to a scratch buffer and a second kernel merges the splits
-// with their max/sum rescaling. The scratch is a lazily grown device buffer owned by this file
+// with their max/sum rescaling. attention_kv_decode (the forward's kMatvecTokens path, graph
+// replay) reads pos0 on the device and fixes the split count by the context length: splits
+// past the position find no keys and write (-inf, 0), which the merge weighs by zero. The scratch is a lazily grown device buffer owned by this file
 // (attention_kv calls must therefore not run concurrently on two streams). Prefill chunks of
 // 16+ queries with head_dim 64 / 128 go to the tensor-core forward instead (attention_fwd_mma.cuh,
 // F16 operands: the queries are rounded to F16 on load).
@@ -31,6 +33,7 @@ struct KvArgs {
   float* out;
   float2* part_ml;   // [splits][rows] (max, sum) when split
   float* part_acc;   // [splits][rows][hd] when split
+  const int32_t* pos0_dev;  // non-null: pos0 read on the device (graph replay), not from pos0
   int64_t T, pos0, kv_dim, chunk;
   int n_heads, group, hd, splits;
   float scale;
@@ -45,8 +48,8 @@ __global__ void __launch_bounds__(kWarps * 32) attention_kv_kernel(KvArgs a) {
   if (row >= rows) return;  // whole warps only; this kernel has no block barrier
   const int64_t t = row / a.n_heads;
   const int h = (int)(row % a.n_heads), kvh = h / a.group, split = blockIdx.y;
-  const int64_t n_pos = a.pos0 + t + 1;
-  const int64_t lo = (int64_t)split * a.chunk, hi = min(n_pos, lo + a.chunk) - 1;
+  const int64_t n_pos = (a.pos0_dev ? (int64_t)*a.pos0_dev : a.pos0) + t + 1;
+  const int64_t lo = (int64_t)split * a.chunk, hi = min(n_pos, lo + a.chunk) - 1;  // lo > hi: an empty split
 
   const float* q = a.q + row * a.hd;  // row (t, h) is at t * n_heads * hd + h * hd
   for (int d = lane; d < a.hd; d += 32) q_s[warp][d] = q[d] * a.scale;
@@ -121,6 +124,49 @@ bool prefill_on_tensor_cores(const AttnDims& d, const float* q, const pd_half* k
          aligned(v, 16);
 }
 
+// Split the positions only while the grid is small (decode, short prefill): aim at ~1024
+// blocks, never fewer than 128 keys a split (the merge then costs less than it saves).
+// Returns the split count for up to n_max keys, *chunk the keys a split (a multiple of 32).
+int64_t split_plan(int64_t rows, int64_t n_max, int64_t* chunk) {
+  const int64_t row_blocks = pd_ceil_div(rows, kWarps);
+  int64_t splits = std::min<int64_t>(pd_ceil_div(n_max, 128), std::max<int64_t>(1, 1024 / row_blocks));
+  splits = std::max<int64_t>(1, std::min<int64_t>(splits, 256));
+  *chunk = pd_ceil_div(pd_ceil_div(n_max, splits), 32) * 32;
+  return pd_ceil_div(n_max, *chunk);
+}
+
+size_t split_bytes(int64_t splits, int64_t rows, int hd) {
+  return (size_t)(splits * rows) * sizeof(float2) + (size_t)(splits * rows * hd) * sizeof(float);
+}
+
+void set_partials(KvArgs* a, char* scratch, int64_t splits, int64_t rows) {
+  a->part_ml = (float2*)scratch;
+  a->part_acc = (float*)(scratch + (size_t)(splits * rows) * sizeof(float2));
+}
+
+KvArgs kv_args(const AttnDims& d, const float* q, const pd_half* k_cache, const pd_half* v_cache, float* out) {
+  KvArgs a{};
+  a.q = q;
+  a.k = k_cache;
+  a.v = v_cache;
+  a.out = out;
+  a.T = d.T;
+  a.n_heads = d.n_heads;
+  a.group = d.n_heads / d.n_kv_heads;
+  a.hd = d.head_dim;
+  a.kv_dim = (int64_t)d.n_kv_heads * d.head_dim;
+  a.scale = d.scale;
+  a.vec16 = d.head_dim % 8 == 0 && ((uintptr_t)k_cache % 16) == 0;
+  return a;
+}
+
+void launch_kv(const KvArgs& a, int64_t row_blocks, int64_t rows, pd_stream_t s) {
+  pd_launch(attention_kv_kernel, dim3((unsigned)row_blocks, (unsigned)a.splits), dim3(kWarps * 32), 0, s, a);
+  if (a.splits > 1)
+    pd_launch(attention_kv_merge_kernel, dim3((unsigned)row_blocks), dim3(kWarps * 32), 0, s,
+              (const float2*)a.part_ml, (const float*)a.part_acc, a.out, rows, a.hd, a.splits);
+}
+
 }  // namespace
 
 void attention_kv(const AttnDims& d, const float* q, const pd_half* k_cache, const pd_half* v_cache, int64_t pos0,
@@ -141,43 +187,43 @@ void attention_kv(const AttnDims& d, const float* q, const pd_half* k_cache, con
     attn::launch_fwd_mma(m, d.head_dim, s);
     return;
   }
-  KvArgs a{};
-  a.q = q;
-  a.k = k_cache;
-  a.v = v_cache;
-  a.out = out;
-  a.T = d.T;
+  KvArgs a = kv_args(d, q, k_cache, v_cache, out);
   a.pos0 = pos0;
-  a.n_heads = d.n_heads;
-  a.group = d.n_heads / d.n_kv_heads;
-  a.hd = d.head_dim;
-  a.kv_dim = (int64_t)d.n_kv_heads * d.head_dim;
-  a.scale = d.scale;
-  a.vec16 = d.head_dim % 8 == 0 && ((uintptr_t)k_cache % 16) == 0;
-  const int64_t rows = d.T * d.n_heads, row_blocks = pd_ceil_div(rows, kWarps), n_max = pos0 + d.T;
-  // Split the positions only while the grid is small (decode, short prefill): aim at ~1024
-  // blocks, never fewer than 128 keys a split (the merge then costs less than it saves).
-  int64_t splits = std::min<int64_t>(pd_ceil_div(n_max, 128), std::max<int64_t>(1, 1024 / row_blocks));
-  splits = std::max<int64_t>(1, std::min<int64_t>(splits, 256));
-  a.chunk = pd_ceil_div(pd_ceil_div(n_max, splits), 32) * 32;
-  splits = pd_ceil_div(n_max, a.chunk);
-  a.splits = (int)splits;
+  const int64_t rows = d.T * d.n_heads, row_blocks = pd_ceil_div(rows, kWarps);
+  int64_t splits = split_plan(rows, pos0 + d.T, &a.chunk);
   if (splits > 1) {
-    const size_t ml_bytes = (size_t)(splits * rows) * sizeof(float2);
-    char* scratch = (char*)split_scratch(ml_bytes + (size_t)(splits * rows * d.head_dim) * sizeof(float));
+    char* scratch = (char*)split_scratch(split_bytes(splits, rows, d.head_dim));
     if (!scratch) {  // no memory for the partials: one split per row is still exact
-      a.splits = 1;
-      a.chunk = n_max;
       splits = 1;
+      a.chunk = pos0 + d.T;
     } else {
-      a.part_ml = (float2*)scratch;
-      a.part_acc = (float*)(scratch + ml_bytes);
+      set_partials(&a, scratch, splits, rows);
     }
   }
-  pd_launch(attention_kv_kernel, dim3((unsigned)row_blocks, (unsigned)splits), dim3(kWarps * 32), 0, s, a);
-  if (splits > 1)
-    pd_launch(attention_kv_merge_kernel, dim3((unsigned)row_blocks), dim3(kWarps * 32), 0, s,
-              (const float2*)a.part_ml, (const float*)a.part_acc, out, rows, d.head_dim, (int)splits);
+  a.splits = (int)splits;
+  launch_kv(a, row_blocks, rows, s);
+}
+
+void attention_kv_decode(const AttnDims& d, const float* q, const pd_half* k_cache, const pd_half* v_cache,
+                         const int32_t* pos0_dev, int64_t n_ctx, void* scratch, float* out, pd_stream_t s) {
+  if (d.T <= 0) return;
+  KvArgs a = kv_args(d, q, k_cache, v_cache, out);
+  a.pos0_dev = pos0_dev;
+  const int64_t rows = d.T * d.n_heads, row_blocks = pd_ceil_div(rows, kWarps);
+  const int64_t splits = split_plan(rows, n_ctx, &a.chunk);  // for the longest context: fixed for every position
+  if (splits > 1) set_partials(&a, (char*)scratch, splits, rows);
+  a.splits = (int)splits;
+  launch_kv(a, row_blocks, rows, s);
+}
+
+size_t attention_kv_decode_scratch_bytes(const AttnDims& d, int64_t n_ctx) {
+  size_t most = 0;
+  for (int64_t T = 1; T <= d.T; T++) {
+    int64_t chunk = 0;
+    const int64_t rows = T * d.n_heads, splits = split_plan(rows, n_ctx, &chunk);
+    if (splits > 1) most = std::max(most, split_bytes(splits, rows, d.head_dim));
+  }
+  return most;
 }
 
 }  // namespace pd_cuda

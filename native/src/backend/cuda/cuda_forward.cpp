@@ -1,105 +1,45 @@
 // The Llama forward on the device, mirroring model/llama_forward.cpp op for op:
 //   per layer: rmsnorm -> q/k/v -> (LoRA) -> RoPE -> F16 KV cache -> attention_kv -> wo -> residual
 //              rmsnorm -> gate/up -> (LoRA) -> SwiGLU -> down -> residual
-// The residual stream stays F32. Matrices stay in their file types; which product runs depends
-// on the chunk: up to kMatvecTokens tokens (decode, short chunks) quant_matvec reads each weight
-// byte once for all tokens (memory-bound, the decode speed); longer chunks dequantize the matrix
-// into one BF16 scratch (the largest matrix) and run the tensor-core GEMM (compute-bound
-// prefill), F32 matrices going through the F32 GEMM instead. Everything runs on one stream and
-// is waited for once per call, when the logits come back.
+// The residual stream x_ stays F32; wo and down (and their LoRA deltas) add straight into it.
+// Matrices stay in their file types; which product runs depends on the chunk:
+//  - up to kMatvecTokens tokens (decode, short chunks): the fused matvecs of quant_ops.h read
+//    each weight byte once for all tokens (memory-bound, the decode speed). A layer is 7-8
+//    launches: q/k/v with the attention RMSNorm fused (one launch per weight type), RoPE + KV
+//    store, attention (split + merge), wo (+= x), gate/up with the FFN RMSNorm and SwiGLU
+//    fused, down (+= x). LoRA on q/k/v or gate/up needs the normalised input in memory and its
+//    deltas before RoPE / SwiGLU, so such a layer normalises into xb_ and runs them unfused.
+//    Per-token values (position, RoPE row, token or input row) are uploaded to fixed device
+//    buffers and read by the kernels, so a single-token step (T = 1, logits wanted) is captured
+//    once as a CUDA graph and replayed (PADDOCK_CUDA_GRAPHS=0 turns graphs off); set_adapters
+//    drops the graph (its pointers change).
+//  - longer chunks dequantize the matrix into one BF16 scratch (the largest matrix) and run the
+//    tensor-core GEMM (compute-bound prefill), F32 matrices going through the F32 GEMM instead.
+// Everything runs on the forward's own stream (capture needs one) and is waited for once per
+// call, when the logits come back. The kMatvecTokens path and the graph are in
+// cuda_forward_decode.cpp; the state both files share in cuda_forward_state.h.
 #include "backend/cuda/cuda_forward.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "backend/cpu/ops.h"
 #include "backend/cuda/attention.h"
-#include "backend/cuda/cuda_weights.h"
+#include "backend/cuda/cuda_forward_state.h"
 #include "backend/cuda/gemm.h"
 #include "backend/cuda/pointwise_ops.h"
 #include "backend/cuda/quant_ops.h"
 #include "core/fp16.h"
 
 namespace paddock {
-namespace {
-
-using pd_cuda::Elem;
-
-constexpr int64_t kMatvecTokens = 8;  // quant_matvec up to here, dequantize + GEMM beyond
-
-struct DeviceLayer {
-  float* attn_norm = nullptr;
-  float* ffn_norm = nullptr;
-  DeviceMatrix wq, wk, wv, wo, gate, up, down;
-  pd_half* k_cache = nullptr;  // [n_ctx][kv_dim]
-  pd_half* v_cache = nullptr;
-};
-
-// One adapter's pair for one matrix, F32 on the device: y += scale * B (A x).
-struct DeviceLoraPair {
-  const float* a = nullptr;  // [rank][n_in]
-  const float* b = nullptr;  // [n_out][rank]
-  int64_t rank = 0, n_in = 0, n_out = 0;
-  float scale = 0.0f;
-};
-
-// A matrix input [T][n] F32 whose BF16 copy (for the tensor-core path) is made on first use
-// and shared by the matrices reading the same input (q, k, v; gate, up).
-struct MatInput {
-  const float* x;
-  int64_t n, T;
-  pd_bf16* bf16_scratch;
-  pd_stream_t s;
-  bool converted = false;
-  const pd_bf16* bf16() {
-    if (!converted) pd_cuda::convert(x, Elem::F32, bf16_scratch, Elem::BF16, T * n, s);
-    converted = true;
-    return bf16_scratch;
-  }
-};
-
-class CudaForward final : public GpuForward {
- public:
-  int64_t first_layer() const override { return first_; }
-  uint64_t device_bytes() const override { return arena_.allocated() + lora_arena_.allocated(); }
-
-  Status init(std::shared_ptr<const Model> model, const GpuOffload& o);
-  Status forward(const int32_t* tokens, const float* x_in, int64_t T, int64_t pos0, bool want_logits,
-                 float* logits) override;
-  Status shift(int64_t keep, int64_t discard, int64_t n_past) override;
-  Status set_adapters(const std::vector<LoraStackEntry>& adapters) override;
-
- private:
-  std::shared_ptr<const Model> model_;
-  LlamaConfig c_;
-  int64_t first_ = 0, n_ctx_ = 0, max_chunk_ = 0;
-  int device_ = 0;
-  pd_stream_t s_ = nullptr;  // the default stream
-  DeviceArena arena_;        // weights, KV cache, scratch
-  DeviceArena lora_arena_;   // adapters and their scratch
-  std::vector<DeviceLayer> layers_;  // layers [first_, n_layers)
-  DeviceMatrix tok_embd_, classifier_;
-  float* output_norm_ = nullptr;
-  // scratch, [max_chunk] rows each
-  float *x_ = nullptr, *xb_ = nullptr, *xb2_ = nullptr, *q_ = nullptr, *kb_ = nullptr, *vb_ = nullptr;
-  float *hb_ = nullptr, *hb2_ = nullptr, *rope_ = nullptr, *logits_ = nullptr;
-  int32_t* tokens_ = nullptr;
-  pd_bf16* act_bf16_ = nullptr;  // [max_chunk][max(dim, hidden)]  GEMM inputs
-  pd_bf16* w_bf16_ = nullptr;    // the largest dequantized matrix
-  std::vector<float> rope_host_;
-  // adapters: [offloaded layer][target] -> pairs of the active adapters
-  std::vector<std::array<std::vector<DeviceLoraPair>, kLoraTargetCount>> lora_;
-  float* lora_ax_ = nullptr;  // [max_chunk][max rank]
-
-  void layout(DeviceArena& a, bool gemm_path);
-  Status check_done(const char* what);
-  Status bind_device();
-  void linear(const DeviceMatrix& W, MatInput& in, float* y);
-  void apply_lora(int64_t layer, LoraTarget t, const MatInput& in, float* y);
-  void run_layer(int64_t l, int64_t T, int64_t pos0);
-};
+namespace cuda_fwd {
+CudaForward::~CudaForward() {
+  drop_graph();
+  if (s_) pd_gpu::stream_destroy(s_);
+}
 
 // Places every device block (sizing pass when the arena has no memory yet, placing pass after).
 void CudaForward::layout(DeviceArena& a, bool gemm_path) {
@@ -130,7 +70,6 @@ void CudaForward::layout(DeviceArena& a, bool gemm_path) {
   output_norm_ = a.take_n<float>(dim);
   x_ = a.take_n<float>(T * dim);
   xb_ = a.take_n<float>(T * dim);
-  xb2_ = a.take_n<float>(T * dim);
   q_ = a.take_n<float>(T * dim);
   kb_ = a.take_n<float>(T * kvd);
   vb_ = a.take_n<float>(T * kvd);
@@ -139,6 +78,12 @@ void CudaForward::layout(DeviceArena& a, bool gemm_path) {
   rope_ = a.take_n<float>(T * c_.head_dim());
   logits_ = a.take_n<float>(c_.vocab_size);
   tokens_ = a.take_n<int32_t>(T);
+  pos0_ = a.take_n<int32_t>(1);
+  pd_cuda::AttnDims ad;
+  ad.T = std::min(T, kMatvecTokens);
+  ad.n_heads = (int)c_.n_heads;
+  ad.head_dim = (int)c_.head_dim();
+  attn_scratch_ = a.take(pd_cuda::attention_kv_decode_scratch_bytes(ad, n_ctx_));
   act_bf16_ = gemm_path ? a.take_n<pd_bf16>(T * std::max(dim, hid)) : nullptr;
   w_bf16_ = gemm_path && largest > 0 ? a.take_n<pd_bf16>(largest) : nullptr;
 }
@@ -169,6 +114,11 @@ Status CudaForward::init(std::shared_ptr<const Model> model, const GpuOffload& o
   PD_TRY(check_device_weight(w.classifier()));
   PD_TRY(check_f32_vector(w.output_norm));
 
+  const char* graphs_env = std::getenv("PADDOCK_CUDA_GRAPHS");
+  graphs_ = !(graphs_env && std::strcmp(graphs_env, "0") == 0);
+  PD_TRY(bind_device());
+  if (!pd_gpu::stream_create(&s_)) return PD_ERROR(Internal, "CUDA forward: %s", pd_gpu::last_error().c_str());
+
   const bool gemm_path = max_chunk_ > kMatvecTokens;
   layout(arena_, gemm_path);  // sizing
   char what[160];
@@ -189,7 +139,7 @@ Status CudaForward::init(std::shared_ptr<const Model> model, const GpuOffload& o
   PD_TRY(upload_bytes(output_norm_, w.output_norm.data, (size_t)c_.dim * sizeof(float), "output_norm"));
   rope_host_.resize((size_t)(max_chunk_ * c_.head_dim()));
   lora_.assign(layers_.size(), {});
-  return check_done("uploading the weights");
+  return check_done("uploading the weights", true);
 }
 
 // The current device is per host thread, and decode runs on worker threads (the binding's):
@@ -200,15 +150,25 @@ Status CudaForward::bind_device() {
   return Status();
 }
 
-Status CudaForward::check_done(const char* what) {
-  if (!pd_gpu::check_launch(what) || !pd_gpu::synchronize(s_))
+// uploads: also wait for upload_bytes' copies, which run on the legacy stream (the forward's
+// own stream does not wait for it).
+Status CudaForward::check_done(const char* what, bool uploads) {
+  if (!pd_gpu::check_launch(what) || !pd_gpu::synchronize(s_) || (uploads && !pd_gpu::synchronize(nullptr)))
     return PD_ERROR(Internal, "CUDA forward, %s: %s", what, pd_gpu::last_error().c_str());
   return Status();
 }
 
-void CudaForward::linear(const DeviceMatrix& W, MatInput& in, float* y) {
+// A copy ordered on the forward's stream (before the kernels, or the graph, that read it).
+Status CudaForward::upload(void* dst, const void* src, size_t bytes, const char* what) {
+  if (!pd_gpu::copy_h2d(dst, src, bytes, s_))
+    return PD_ERROR(Internal, "uploading %s to the GPU failed: %s", what, pd_gpu::last_error().c_str());
+  return Status();
+}
+
+// accumulate: y += W x (the residual stream), else y = W x.
+void CudaForward::linear(const DeviceMatrix& W, MatInput& in, float* y, bool accumulate) {
   if (in.T <= kMatvecTokens) {
-    pd_cuda::quant_matvec(W.type, W.data, W.rows, W.cols, in.x, in.T, y, false, s_);
+    pd_cuda::quant_matvec(W.type, W.data, W.rows, W.cols, in.x, in.T, y, accumulate, s_);
     return;
   }
   pd_cuda::GemmDesc d;
@@ -220,6 +180,7 @@ void CudaForward::linear(const DeviceMatrix& W, MatInput& in, float* y) {
   d.lda = d.ldb = W.cols;
   d.C = y;
   d.ldc = W.rows;
+  d.beta = accumulate ? 1.0f : 0.0f;
   if (W.type == DType::F32) {  // F32 models stay (almost) exact: CUDA-core GEMM
     d.ab = Elem::F32;
     d.A = in.x;
@@ -271,8 +232,7 @@ void CudaForward::apply_lora(int64_t layer, LoraTarget t, const MatInput& in, fl
 void CudaForward::run_layer(int64_t l, int64_t T, int64_t pos0) {
   const DeviceLayer& L = layers_[(size_t)(l - first_)];
   const int64_t dim = c_.dim, hid = c_.hidden_dim, kvd = c_.kv_dim(), hd = c_.head_dim();
-  // attention block; the previous layer's FFN output is added to the stream first
-  if (l > first_) pd_cuda::add_inplace(x_, xb2_, T * dim, s_);
+  // attention block
   pd_cuda::rmsnorm_forward(x_, L.attn_norm, T, dim, c_.rms_eps, Elem::F32, xb_, nullptr, s_);
   MatInput xn{xb_, dim, T, act_bf16_, s_};
   linear(L.wq, xn, q_);
@@ -293,11 +253,10 @@ void CudaForward::run_layer(int64_t l, int64_t T, int64_t pos0) {
   ad.scale = 1.0f / std::sqrt((float)hd);
   pd_cuda::attention_kv(ad, q_, L.k_cache, L.v_cache, pos0, xb_, s_);
   MatInput att{xb_, dim, T, act_bf16_, s_};
-  linear(L.wo, att, xb2_);
-  apply_lora(l, LoraTarget::O, att, xb2_);
+  linear(L.wo, att, x_, /*accumulate=*/true);
+  apply_lora(l, LoraTarget::O, att, x_);
 
   // feed-forward block
-  pd_cuda::add_inplace(x_, xb2_, T * dim, s_);
   pd_cuda::rmsnorm_forward(x_, L.ffn_norm, T, dim, c_.rms_eps, Elem::F32, xb_, nullptr, s_);
   MatInput fn{xb_, dim, T, act_bf16_, s_};
   linear(L.gate, fn, hb_);
@@ -306,8 +265,8 @@ void CudaForward::run_layer(int64_t l, int64_t T, int64_t pos0) {
   apply_lora(l, LoraTarget::Up, fn, hb2_);
   pd_cuda::swiglu_forward(hb_, hb2_, T * hid, Elem::F32, hb_, s_);
   MatInput h{hb_, hid, T, act_bf16_, s_};
-  linear(L.down, h, xb2_);
-  apply_lora(l, LoraTarget::Down, h, xb2_);
+  linear(L.down, h, x_, /*accumulate=*/true);
+  apply_lora(l, LoraTarget::Down, h, x_);
 }
 
 Status CudaForward::forward(const int32_t* tokens, const float* x_in, int64_t T, int64_t pos0, bool want_logits,
@@ -329,21 +288,27 @@ Status CudaForward::forward(const int32_t* tokens, const float* x_in, int64_t T,
     float* r = rope_host_.data() + t * hd;
     rope_angles(pos0 + t, (int)hd, c_.rope_theta, freq_factors, c_.rope_linear_factor, r, r + hd / 2);
   }
-  PD_TRY(upload_bytes(rope_, rope_host_.data(), (size_t)(T * hd) * sizeof(float), "the RoPE table"));
-  if (first_ == 0) {
-    PD_TRY(upload_bytes(tokens_, tokens, (size_t)T * sizeof(int32_t), "the tokens"));
-    pd_cuda::get_rows_f32(tok_embd_.type, tok_embd_.data, dim, tokens_, T, x_, s_);
+  PD_TRY(upload(rope_, rope_host_.data(), (size_t)(T * hd) * sizeof(float), "the RoPE table"));
+  const int32_t pos0_i32 = (int32_t)pos0;
+  PD_TRY(upload(pos0_, &pos0_i32, sizeof(int32_t), "the position"));
+  if (first_ == 0)
+    PD_TRY(upload(tokens_, tokens, (size_t)T * sizeof(int32_t), "the tokens"));
+  else
+    PD_TRY(upload(x_, x_in, (size_t)(T * dim) * sizeof(float), "the residual stream"));
+  if (T <= kMatvecTokens) {
+    if (T == 1 && want_logits && graphs_ && graph_warm_) {
+      PD_TRY(run_decode_graph());
+    } else {
+      run_matvec_step(T, want_logits);
+      graph_warm_ = true;
+    }
   } else {
-    PD_TRY(upload_bytes(x_, x_in, (size_t)(T * dim) * sizeof(float), "the residual stream"));
-  }
-  for (int64_t l = first_; l < c_.n_layers; l++) run_layer(l, T, pos0);
-  // The last layer's FFN output, for the last token only: nothing reads the other rows again.
-  float* last = x_ + (T - 1) * dim;
-  pd_cuda::add_inplace(last, xb2_ + (T - 1) * dim, dim, s_);
-  if (want_logits) {
-    pd_cuda::rmsnorm_forward(last, output_norm_, 1, dim, c_.rms_eps, Elem::F32, xb_, nullptr, s_);
-    pd_cuda::quant_matvec(classifier_.type, classifier_.data, classifier_.rows, classifier_.cols, xb_, 1, logits_,
-                          false, s_);
+    if (first_ == 0) pd_cuda::get_rows_f32(tok_embd_.type, tok_embd_.data, dim, tokens_, T, x_, s_);
+    for (int64_t l = first_; l < c_.n_layers; l++) run_layer(l, T, pos0);
+    if (want_logits) {
+      const pd_cuda::MatvecOut out{classifier_.type, classifier_.data, classifier_.rows, logits_};
+      pd_cuda::quant_matvec_multi(&out, 1, dim, x_ + (T - 1) * dim, 1, output_norm_, c_.rms_eps, s_);
+    }
   }
   PD_TRY(check_done("forward"));
   if (want_logits && !pd_gpu::copy_d2h(logits, logits_, (size_t)c_.vocab_size * sizeof(float), s_))
@@ -376,14 +341,15 @@ Status CudaForward::shift(int64_t keep, int64_t discard, int64_t n_past) {
       rope_apply(key.data(), (int)c_.n_kv_heads, (int)hd, rot.data(), rot.data() + hd / 2);
       for (int64_t i = 0; i < kvd; i++) row[i] = fp32_to_fp16(key[(size_t)i]);
     }
-    PD_TRY(upload_bytes(L.k_cache + keep * kvd, k.data(), bytes, "the shifted keys"));
-    PD_TRY(upload_bytes(L.v_cache + keep * kvd, v.data(), bytes, "the shifted values"));
+    PD_TRY(upload(L.k_cache + keep * kvd, k.data(), bytes, "the shifted keys"));
+    PD_TRY(upload(L.v_cache + keep * kvd, v.data(), bytes, "the shifted values"));
   }
   return check_done("shift");
 }
 
 Status CudaForward::set_adapters(const std::vector<LoraStackEntry>& adapters) {
   PD_TRY(bind_device());
+  drop_graph();  // it holds the old adapters' pointers (and their launches)
   lora_.assign(layers_.size(), {});
   lora_arena_.release();
   lora_ax_ = nullptr;
@@ -430,14 +396,14 @@ Status CudaForward::set_adapters(const std::vector<LoraStackEntry>& adapters) {
     lora_arena_.release();
     return st;
   }
-  return check_done("uploading the adapters");
+  return check_done("uploading the adapters", true);
 }
 
-}  // namespace
+}  // namespace cuda_fwd
 
 Status create_cuda_forward(std::shared_ptr<const Model> model, const GpuOffload& offload,
                            std::unique_ptr<GpuForward>* out) {
-  std::unique_ptr<CudaForward> f(new CudaForward());
+  std::unique_ptr<cuda_fwd::CudaForward> f(new cuda_fwd::CudaForward());
   PD_TRY(f->init(std::move(model), offload));
   *out = std::move(f);
   return Status();

@@ -1,6 +1,8 @@
 // The Llama forward on the device (the GpuForward of gpu_backend.h): weights of the offloaded
 // layers uploaded in their file types (quantized stays quantized), an F16 KV cache, decode
-// through quant_ops.h matvecs, prefill through dequantized tiles and gemm.h, attention_kv.
+// through fused quant_ops.h matvecs (7-8 launches a layer, a single-token step replayed as a
+// CUDA graph unless PADDOCK_CUDA_GRAPHS=0), prefill through dequantized tiles and gemm.h,
+// attention_kv. Implementation: cuda_forward.cpp, cuda_forward_decode.cpp.
 #pragma once
 
 #include <memory>

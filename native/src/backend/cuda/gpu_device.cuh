@@ -129,8 +129,14 @@ inline void pd_cp_async_commit() {}
 template <int N>
 inline void pd_cp_async_wait() {}
 
+// A stream being captured into a graph records the launch with its arguments copied by value.
 template <class... P, class... A>
-inline void pd_launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, pd_stream_t, A... args) {
+inline void pd_launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, pd_stream_t stream, A... args) {
+  pd_gpu::note_host_launch();
+  if (pd_emu::capturing(stream)) {
+    pd_emu::record(stream, grid, block, smem, [=]() { kernel(static_cast<P>(args)...); });
+    return;
+  }
   pd_emu::launch(grid, block, smem, [&]() { kernel(static_cast<P>(args)...); });
 }
 
@@ -195,6 +201,7 @@ __device__ __forceinline__ void pd_cp_async_wait() { asm volatile("cp.async.wait
 
 template <class... P, class... A>
 inline void pd_launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, pd_stream_t stream, A... args) {
+  pd_gpu::note_host_launch();
   if (smem > 48 * 1024) cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
   kernel<<<grid, block, smem, stream>>>(static_cast<P>(args)...);
 }

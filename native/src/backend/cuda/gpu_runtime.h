@@ -52,9 +52,28 @@ bool copy_d2h(void* dst, const void* src, size_t bytes, pd_stream_t s = nullptr)
 bool copy_d2d(void* dst, const void* src, size_t bytes, pd_stream_t s = nullptr);
 bool memset_zero(void* dst, size_t bytes, pd_stream_t s = nullptr);
 
+// A non-blocking stream (never the legacy stream 0: only such a stream can be captured). The
+// emulator hands out distinct non-null handles so that capture state is per stream there too.
 bool stream_create(pd_stream_t* s);
 void stream_destroy(pd_stream_t s);
 bool synchronize(pd_stream_t s = nullptr);  // waits for the stream; false if a kernel failed
+
+// CUDA graphs (single-token decode replays one captured step): between begin and end, work
+// enqueued on `s` by this thread is recorded instead of run (cudaStreamCaptureModeThreadLocal);
+// end_capture instantiates it. Kernel arguments are frozen at capture: whatever varies between
+// replays must be read by the kernels from device memory, written before graph_launch. The
+// emulator records pd_launch calls (arguments copied by value) and replays them in order.
+using pd_graph_t = void*;  // cudaGraphExec_t
+bool graph_begin_capture(pd_stream_t s);
+// Always ends the capture; false (last_error set, *graph nullptr) if it or the instantiation failed.
+bool graph_end_capture(pd_stream_t s, pd_graph_t* graph);
+bool graph_launch(pd_graph_t graph, pd_stream_t s);
+void graph_destroy(pd_graph_t graph);
+
+// Kernel launches issued on the host through pd_launch so far, this process (benchmarks'
+// launches-per-token figure). A graph replay adds none: its kernels were counted at capture.
+uint64_t host_launch_count();
+void note_host_launch();
 
 // After a launch: false (and last_error set) if the launch was refused or a kernel faulted.
 bool check_launch(const char* what);

@@ -2,6 +2,7 @@
 // which cudart loads itself, so a machine without one gets an error value, not a load failure).
 #include <cuda_runtime_api.h>
 
+#include <atomic>
 #include <cstdio>
 
 #include "backend/cuda/gpu_runtime.h"
@@ -99,6 +100,34 @@ void stream_destroy(pd_stream_t s) {
   if (s) cudaStreamDestroy(s);
 }
 bool synchronize(pd_stream_t s) { return ok(cudaStreamSynchronize(s), "cudaStreamSynchronize"); }
+namespace {
+std::atomic<uint64_t> host_launches{0};
+}  // namespace
+uint64_t host_launch_count() { return host_launches.load(std::memory_order_relaxed); }
+void note_host_launch() { host_launches.fetch_add(1, std::memory_order_relaxed); }
+
+bool graph_begin_capture(pd_stream_t s) {
+  return ok(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+}
+bool graph_end_capture(pd_stream_t s, pd_graph_t* graph) {
+  *graph = nullptr;
+  cudaGraph_t g = nullptr;
+  if (!ok(cudaStreamEndCapture(s, &g), "cudaStreamEndCapture")) {
+    if (g) cudaGraphDestroy(g);
+    return false;
+  }
+  cudaGraphExec_t exec = nullptr;
+  const bool good = ok(cudaGraphInstantiate(&exec, g, 0), "cudaGraphInstantiate");
+  cudaGraphDestroy(g);  // the executable graph keeps what it needs
+  if (good) *graph = exec;
+  return good;
+}
+bool graph_launch(pd_graph_t graph, pd_stream_t s) {
+  return ok(cudaGraphLaunch((cudaGraphExec_t)graph, s), "cudaGraphLaunch");
+}
+void graph_destroy(pd_graph_t graph) {
+  if (graph) cudaGraphExecDestroy((cudaGraphExec_t)graph);
+}
 bool check_launch(const char* what) { return ok(cudaGetLastError(), what); }
 const std::string& last_error() { return error_text(); }
 

@@ -23,6 +23,27 @@ bool quant_supported(paddock::DType t);
 void quant_matvec(paddock::DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t T, float* Y,
                   bool accumulate, pd_stream_t s);
 
+// The fused decode forms (cuda_forward's kMatvecTokens path). One product of a fused launch:
+// Y [T][rows] = W [rows][cols] . X' (or Y += with accumulate: wo and down add straight into
+// the residual stream).
+struct MatvecOut {
+  paddock::DType type;
+  const void* W;
+  int64_t rows;
+  float* Y;
+  bool accumulate = false;
+};
+// X' is X, or with norm_w (F32 [cols]) RMSNorm(X[t]) * norm_w exactly as backend/cpu/ops.h
+// rmsnorm (eps), recomputed by every block from X: no normalised copy, no extra launch.
+// Up to n products of the same X (q, k, v): consecutive products of one weight type share a
+// launch, its blocks indexing their concatenated rows (so mixed types cost one launch a type).
+void quant_matvec_multi(const MatvecOut* outs, int n, int64_t cols, const float* X, int64_t T, const float* norm_w,
+                        float eps, pd_stream_t s);
+// H [T][rows] = silu(gate . X') * (up . X') (ops.h silu_mul) in one launch; gate and up are
+// [rows][cols] of the same type t. H must not alias X.
+void quant_matvec_swiglu(paddock::DType t, const void* gate, const void* up, int64_t rows, int64_t cols, const float* X,
+                         int64_t T, const float* norm_w, float eps, float* H, pd_stream_t s);
+
 // out [rows][cols] in `out_type` (BF16 or F16) = W dequantized (rows [row0, row0 + rows) of W).
 void dequantize_rows(paddock::DType t, const void* W, int64_t row0, int64_t rows, int64_t cols, Elem out_type,
                      void* out, pd_stream_t s);

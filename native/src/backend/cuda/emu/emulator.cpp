@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -40,7 +41,25 @@ struct Emulator {
   std::vector<unsigned char> smem;
   std::vector<unsigned char> exchange;  // [warps][32][kSlotBytes]
   uint64_t launches = 0;
+  uint64_t graph_launches = 0;
 };
+
+struct RecordedLaunch {
+  dim3 grid, block;
+  size_t smem;
+  std::function<void()> body;
+};
+using Graph = std::vector<RecordedLaunch>;
+
+// Streams being captured and what they recorded so far (host threads may capture their own).
+struct Captures {
+  std::mutex mu;
+  std::map<const void*, Graph> open;
+};
+Captures& captures() {
+  static Captures c;
+  return c;
+}
 
 Emulator& emu() {
   static Emulator e;
@@ -150,6 +169,40 @@ const ThreadState& current() {
 void* dynamic_smem() { return emu().smem.data(); }
 
 uint64_t launch_count() { return emu().launches; }
+
+bool capturing(const void* stream) {
+  if (!stream) return false;
+  Captures& c = captures();
+  std::lock_guard<std::mutex> lock(c.mu);
+  return c.open.count(stream) != 0;
+}
+void begin_capture(const void* stream) {
+  Captures& c = captures();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.open[stream].clear();
+}
+void record(const void* stream, dim3 grid, dim3 block, size_t dynamic_smem_bytes, std::function<void()> body) {
+  Captures& c = captures();
+  std::lock_guard<std::mutex> lock(c.mu);
+  auto it = c.open.find(stream);
+  if (it == c.open.end()) fail("record: the stream is not capturing");
+  it->second.push_back(RecordedLaunch{grid, block, dynamic_smem_bytes, std::move(body)});
+}
+void* end_capture(const void* stream) {
+  Captures& c = captures();
+  std::lock_guard<std::mutex> lock(c.mu);
+  auto it = c.open.find(stream);
+  if (it == c.open.end()) fail("end_capture: the stream is not capturing");
+  Graph* g = new Graph(std::move(it->second));
+  c.open.erase(it);
+  return g;
+}
+void replay(void* graph) {
+  emu().graph_launches++;
+  for (const RecordedLaunch& l : *static_cast<Graph*>(graph)) launch(l.grid, l.block, l.smem, l.body);
+}
+void destroy_graph(void* graph) { delete static_cast<Graph*>(graph); }
+uint64_t graph_launch_count() { return emu().graph_launches; }
 
 void launch(dim3 grid, dim3 block, size_t dynamic_smem_bytes, const std::function<void()>& body) {
   Emulator& e = emu();

@@ -46,7 +46,19 @@ void mma_16816(float d[4], const uint32_t a[4], const uint32_t b[2], const float
 // matrix i; r[i] receives this lane's two elements of matrix i.
 void ldmatrix(uint32_t* r, int n, const void* row_address, bool trans);
 
-// Launches so far (tests check a path really ran a kernel).
+// Launches so far (tests check a path really ran a kernel); replayed graph kernels count too.
 uint64_t launch_count();
+
+// Graph capture (gpu_runtime.h graph_*): while `stream` captures, pd_launch on it records the
+// launch (its arguments copied by value into body) instead of running it. end_capture returns
+// the recorded launches as an opaque graph; replay runs them in order; graph_launch_count
+// counts replays.
+bool capturing(const void* stream);
+void begin_capture(const void* stream);
+void record(const void* stream, dim3 grid, dim3 block, size_t dynamic_smem_bytes, std::function<void()> body);
+void* end_capture(const void* stream);
+void replay(void* graph);
+void destroy_graph(void* graph);
+uint64_t graph_launch_count();
 
 }  // namespace pd_emu

@@ -1,10 +1,13 @@
 // gpu_runtime.h on the emulator: one pretend device whose memory is host memory. Streams are
-// ignored (kernels run at launch), so every call is synchronous.
+// ordered by running everything at once (kernels run at launch), so every call is synchronous;
+// a stream is a distinct handle only so that graph capture (emulator.h) can be per stream.
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 
 #include "backend/cuda/gpu_runtime.h"
+#include "backend/cuda/emu/emulator.h"
 #include "core/sysinfo.h"
 
 namespace pd_gpu {
@@ -15,6 +18,13 @@ std::string& error_text() {
 }
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+// Copies are not recorded: a stream being captured refuses them (as a real capture of a
+// pageable-memory copy would fail), so a forward that uploads inside its graph is caught.
+bool not_capturing(pd_stream_t s, const char* what) {
+  if (!pd_emu::capturing(s)) return true;
+  error_text() = std::string(what) + ": not allowed while the stream is being captured";
+  return false;
 }
 }  // namespace
 
@@ -56,14 +66,63 @@ bool mem_get_info(uint64_t* free_bytes, uint64_t* total_bytes) {
   return true;
 }
 
-bool copy_h2d(void* dst, const void* src, size_t bytes, pd_stream_t) { std::memmove(dst, src, bytes); return true; }
-bool copy_d2h(void* dst, const void* src, size_t bytes, pd_stream_t) { std::memmove(dst, src, bytes); return true; }
-bool copy_d2d(void* dst, const void* src, size_t bytes, pd_stream_t) { std::memmove(dst, src, bytes); return true; }
-bool memset_zero(void* dst, size_t bytes, pd_stream_t) { std::memset(dst, 0, bytes); return true; }
+bool copy_h2d(void* dst, const void* src, size_t bytes, pd_stream_t s) {
+  if (!not_capturing(s, "copy_h2d")) return false;
+  std::memmove(dst, src, bytes);
+  return true;
+}
+bool copy_d2h(void* dst, const void* src, size_t bytes, pd_stream_t s) {
+  if (!not_capturing(s, "copy_d2h")) return false;
+  std::memmove(dst, src, bytes);
+  return true;
+}
+bool copy_d2d(void* dst, const void* src, size_t bytes, pd_stream_t s) {
+  if (!not_capturing(s, "copy_d2d")) return false;
+  std::memmove(dst, src, bytes);
+  return true;
+}
+bool memset_zero(void* dst, size_t bytes, pd_stream_t s) {
+  if (!not_capturing(s, "memset_zero")) return false;
+  std::memset(dst, 0, bytes);
+  return true;
+}
 
-bool stream_create(pd_stream_t* s) { *s = nullptr; return true; }
-void stream_destroy(pd_stream_t) {}
-bool synchronize(pd_stream_t) { return true; }
+bool stream_create(pd_stream_t* s) {
+  *s = new char;  // a distinct handle; nothing else
+  return true;
+}
+void stream_destroy(pd_stream_t s) { delete static_cast<char*>(s); }
+bool synchronize(pd_stream_t s) { return not_capturing(s, "synchronize"); }
+
+namespace {
+std::atomic<uint64_t> host_launches{0};
+}  // namespace
+uint64_t host_launch_count() { return host_launches.load(std::memory_order_relaxed); }
+void note_host_launch() { host_launches.fetch_add(1, std::memory_order_relaxed); }
+
+bool graph_begin_capture(pd_stream_t s) {
+  if (!s || pd_emu::capturing(s)) {
+    error_text() = "graph_begin_capture: the legacy stream, or a stream already capturing";
+    return false;
+  }
+  pd_emu::begin_capture(s);
+  return true;
+}
+bool graph_end_capture(pd_stream_t s, pd_graph_t* graph) {
+  *graph = nullptr;
+  if (!pd_emu::capturing(s)) {
+    error_text() = "graph_end_capture: the stream is not capturing";
+    return false;
+  }
+  *graph = pd_emu::end_capture(s);
+  return true;
+}
+bool graph_launch(pd_graph_t graph, pd_stream_t s) {
+  if (!graph || !not_capturing(s, "graph_launch")) return false;
+  pd_emu::replay(graph);
+  return true;
+}
+void graph_destroy(pd_graph_t graph) { pd_emu::destroy_graph(graph); }
 bool check_launch(const char*) { return true; }
 const std::string& last_error() { return error_text(); }
 
