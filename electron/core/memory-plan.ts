@@ -15,8 +15,8 @@
 //   4 dim; k, v: 2 kvd; gate, up: 2 hidden) plus attention scores heads x B x n_ctx; B = 256 on the
 //   GPU (its prefill chunk), min(512, n_ctx) on the CPU (as shared/memory-estimate.ts); the logits
 //   (vocab F32) where the classifier runs.
-// GPU extras: in chat the BF16 dequantisation scratch of the largest matrix on the device (prefill's
-//   tensor-core GEMMs read BF16). In training (cuda_train_linear.h, cuda_train_session.cpp): the
+// GPU extras: in chat the BF16 dequantisation scratch of the largest layer matrix (prefill's
+//   tensor-core GEMMs read BF16; the classifier only ever multiplies the last position's vector). In training (cuda_train_linear.h, cuda_train_session.cpp): the
 //   frozen base is dequantized in row slabs of at most WEIGHT_SLAB_ELEMENTS values (never a whole
 //   matrix), the classifier runs in chunks of 256 positions (F32 logits + BF16 dlogits) instead of
 //   maxSeqLen x vocab, LoRA's thin products use a split-K workspace of 8 slices, and full fine-tuning
@@ -66,9 +66,10 @@ export function chunkScratchBytes(m: PlanModel, chunk: number, contextLength: nu
   return F32 * (chunk * perToken + m.heads * chunk * contextLength);
 }
 
-/** The largest matrix on the device, in elements (the BF16 dequantisation scratch holds one). */
-export function largestMatrix(m: PlanModel, withClassifier: boolean): number {
-  return Math.max(m.dim * m.hidden, m.dim * m.dim, withClassifier ? m.vocab * m.dim : 0);
+/** The largest layer matrix, in elements: chat's prefill dequantizes one at a time into a BF16 scratch
+ * (the classifier is a matrix-vector product of the last position, read in its own type). */
+export function largestLayerMatrix(m: PlanModel): number {
+  return Math.max(m.dim * m.hidden, m.dim * m.dim);
 }
 
 /** The training session's dequantisation slab bound (cuda_train_linear.h kWeightSlabElements). */
@@ -106,7 +107,7 @@ export function planInference(m: PlanModel, device: PlanDevice, contextLength: n
     deviceBreakdown.kvCache = g * kv;
     deviceBreakdown.scratch = chunkScratchBytes(m, Math.min(GPU_CHUNK, contextLength), contextLength);
     deviceBreakdown.logits = m.vocab * F32;
-    deviceBreakdown.dequantScratch = largestMatrix(m, true) * BF16;
+    deviceBreakdown.dequantScratch = largestLayerMatrix(m) * BF16;
   }
   // Tied models keep the table on the host for the lookup even when the classifier's copy is offloaded.
   const hostClassifier = headOnDevice ? 0 : m.tiedEmbeddings ? m.dim * bpp : classifierBytes;

@@ -25,7 +25,7 @@ int64_t weight_slab_rows(int64_t rows, int64_t cols, int64_t slab_elements) {
 namespace {
 
 // Rows [row0, row0 + rows) of a non-BF16 matrix in BF16, in the scratch (reused when held).
-const pd_bf16* dequantized_slab(const GpuLinearContext& ctx, const DeviceMatrix& w, int64_t row0, int64_t rows) {
+const pd_bf16* dequantized_slab(const GpuLinearContext& ctx, const TrainMatrix& w, int64_t row0, int64_t rows) {
   WeightScratch& ws = *ctx.weights;
   if (ws.held != w.data || ws.held_row0 != row0 || ws.held_rows != rows) {
     pd_cuda::dequantize_rows(w.type, w.data, row0, rows, w.cols, Elem::BF16, ws.data, ctx.stream);
@@ -71,7 +71,7 @@ void gemm_rank(const GpuLinearContext& ctx, int op, int64_t M, int64_t N, int64_
 }
 }  // namespace
 
-void weight_product_nt(const GpuLinearContext& ctx, const DeviceMatrix& w, const pd_bf16* x, int64_t T, float* y,
+void weight_product_nt(const GpuLinearContext& ctx, const TrainMatrix& w, const pd_bf16* x, int64_t T, float* y,
                        int64_t ldy, bool accumulate) {
   const float beta = accumulate ? 1.0f : 0.0f;
   if (w.bf16) {
@@ -87,7 +87,7 @@ void weight_product_nt(const GpuLinearContext& ctx, const DeviceMatrix& w, const
   }
 }
 
-void weight_product_nn(const GpuLinearContext& ctx, const DeviceMatrix& w, const pd_bf16* dy, int64_t lddy, int64_t T,
+void weight_product_nn(const GpuLinearContext& ctx, const TrainMatrix& w, const pd_bf16* dy, int64_t lddy, int64_t T,
                        float* dx, bool accumulate) {
   if (w.bf16) {
     gemm_bf16(ctx.stream, NN, T, w.cols, w.rows, dy, lddy, w.bf16, w.cols, dx, false, w.cols, 1.0f,

@@ -19,8 +19,9 @@
 
 namespace paddock {
 
-// A weight matrix [rows = n_out][cols = n_in] on the device.
-struct DeviceMatrix {
+// A weight matrix [rows = n_out][cols = n_in] on the device, as the trainer reads it (the
+// inference side has its own DeviceMatrix in cuda_weights.h, tied to its host tensor).
+struct TrainMatrix {
   DType type = DType::F32;   // file type of `data` (frozen base weights)
   const void* data = nullptr;
   const pd_bf16* bf16 = nullptr;  // set when the matrix is usable in BF16 as is
@@ -28,7 +29,7 @@ struct DeviceMatrix {
 };
 
 struct GpuLinear {
-  DeviceMatrix w;
+  TrainMatrix w;
   int64_t n_in = 0, n_out = 0;
   int param = -1;              // full fine-tuning: DeviceParams index of W (dW goes to its grad)
   int lora_a = -1, lora_b = -1;  // LoRA: DeviceParams indices of A [rank, n_in] and B [n_out, rank]
@@ -89,10 +90,10 @@ struct GpuLinearContext {
 };
 
 // y [T, w.rows] (row stride ldy) = x W^T (+ y when accumulate), x [T, w.cols] BF16.
-void weight_product_nt(const GpuLinearContext& ctx, const DeviceMatrix& w, const pd_bf16* x, int64_t T, float* y,
+void weight_product_nt(const GpuLinearContext& ctx, const TrainMatrix& w, const pd_bf16* x, int64_t T, float* y,
                        int64_t ldy, bool accumulate);
 // dx [T, w.cols] = dy W (+ dx when accumulate), dy [T, w.rows] BF16 with row stride lddy.
-void weight_product_nn(const GpuLinearContext& ctx, const DeviceMatrix& w, const pd_bf16* dy, int64_t lddy, int64_t T,
+void weight_product_nn(const GpuLinearContext& ctx, const TrainMatrix& w, const pd_bf16* dy, int64_t lddy, int64_t T,
                        float* dx, bool accumulate);
 
 // C [M, N] (ldc) = alpha op(A) op(B) + beta C over BF16 A and B (gemm.h's layouts).

@@ -66,7 +66,7 @@ class CudaTrainSession final : public GpuTrainSession {
   };
 
   Status upload_base(const Model& m, bool full);
-  Status frozen_matrix(const Tensor& t, DeviceMatrix* out);
+  Status frozen_matrix(const Tensor& t, TrainMatrix* out);
   Status frozen_vector(const Tensor& t, const float** out);
   Status param_index(const std::string& name, int64_t rows, int64_t cols, int* out) const;
   Status prepare_row(const TrainRow& row, int64_t* n_head, double* weight_sum);
@@ -88,8 +88,8 @@ class CudaTrainSession final : public GpuTrainSession {
   GpuLinearContext lctx_;
   WeightScratch weight_scratch_;
   std::vector<Layer> layers_;
-  DeviceMatrix embd_;          // token_embd as stored (lookup by get_rows_f32)
-  DeviceMatrix classifier_;
+  TrainMatrix embd_;          // token_embd as stored (lookup by get_rows_f32)
+  TrainMatrix classifier_;
   int embd_p_ = -1, classifier_p_ = -1, out_norm_p_ = -1;
   const float* out_norm_ = nullptr;
   int64_t scratch_elements_ = 0;  // BF16 dequantization slabs (weight_scratch_elements)
@@ -111,7 +111,7 @@ Status CudaTrainSession::param_index(const std::string& name, int64_t rows, int6
 }
 
 // A frozen base matrix uploaded in its file type: QLoRA's base stays quantized on the device.
-Status CudaTrainSession::frozen_matrix(const Tensor& t, DeviceMatrix* out) {
+Status CudaTrainSession::frozen_matrix(const Tensor& t, TrainMatrix* out) {
   if (!pd_cuda::quant_supported(t.type))
     return PD_ERROR(Unsupported, "GPU training: %s has type %s, which the CUDA kernels do not read", t.name.c_str(),
                     dtype_name(t.type));
@@ -141,7 +141,7 @@ Status CudaTrainSession::frozen_vector(const Tensor& t, const float** out) {
 
 Status CudaTrainSession::upload_base(const Model& m, bool full) {
   const LlamaWeights& w = m.weights;
-  auto trained = [&](const std::string& name, int64_t rows, int64_t cols, int* index, DeviceMatrix* mat) -> Status {
+  auto trained = [&](const std::string& name, int64_t rows, int64_t cols, int* index, TrainMatrix* mat) -> Status {
     PD_TRY(param_index(name, rows, cols, index));
     mat->type = DType::F32;
     mat->data = params_.value(*index);
