@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "backend/cuda/gpu_runtime.h"
+#include "backend/cuda/probe.h"
 #include "backend/gpu/gpu_backend.h"
 #include "bench_timing.h"
 #include "io/model_loader.h"
@@ -124,8 +125,13 @@ inline pd_gpu::DeviceProps require_gpu(const char* bench) {
     std::printf("%s: no GPU: the emulator is not benchmarked\n", bench);
     std::exit(kSkip);
   }
-  note("%s: on %s (cc %d.%d, %d SMs, %.1f GiB)", bench, p.name.c_str(), p.cc_major, p.cc_minor, p.sm_count,
-       p.total_bytes / 1073741824.0);
+  // The probe, as before a device is offered in the app: it also decides whether gemm() uses wgmma.
+  if (!pd_cuda::probe_device(&why)) {
+    std::printf("%s: the device probe failed: %s\n", bench, why.c_str());
+    std::exit(1);
+  }
+  note("%s: on %s (cc %d.%d, %d SMs, %.1f GiB; wgmma %s)", bench, p.name.c_str(), p.cc_major, p.cc_minor, p.sm_count,
+       p.total_bytes / 1073741824.0, pd_cuda::wgmma_status().c_str());
   return p;
 }
 

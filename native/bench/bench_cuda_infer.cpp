@@ -16,7 +16,7 @@
 //     type plus the classifier) over the device-to-device bandwidth measured here (copy of
 //     1 GiB, read + written): the share of that limit is what issue 7 asks >= 80% of.
 //     KV-cache bytes read at the measured positions are printed beside it, not added.
-// GEMM mode: bench_cuda_infer --gemm M N K [--reps 20] [--tiles auto|large|small]:
+// GEMM mode: bench_cuda_infer --gemm M N K [--reps 20] [--tiles auto|large|small|wgmma]:
 //   C[M,N] = A[M,K] B[N,K]^T (the forward's NT layout) through pd_cuda::gemm_with_tiles (auto:
 //   what the engine's gemm() picks), BF16 in and out, F32 accumulation: TFLOP/s of the median
 //   launch, and a spot check of 64 outputs against a double-precision host dot product so a
@@ -44,10 +44,15 @@ int run_gemm(const Flags& flags) {
   const std::string tiles_name = flags.str("--tiles", "auto");
   const pd_cuda::GemmTiles tiles = tiles_name == "large"   ? pd_cuda::GemmTiles::Large128x128
                                    : tiles_name == "small" ? pd_cuda::GemmTiles::Small64x64
+                                   : tiles_name == "wgmma" ? pd_cuda::GemmTiles::Wgmma
                                                            : pd_cuda::GemmTiles::Auto;
   if (M < 1 || N < 1 || K < 1 || (tiles == pd_cuda::GemmTiles::Auto && tiles_name != "auto")) {
-    note("--gemm M N K (sizes >= 1) [--tiles auto|large|small]");
+    note("--gemm M N K (sizes >= 1) [--tiles auto|large|small|wgmma]");
     return 2;
+  }
+  if (tiles == pd_cuda::GemmTiles::Wgmma && !pd_cuda::wgmma_enabled()) {  // require_gpu ran the probe
+    note("--tiles wgmma: %s", pd_cuda::wgmma_status().c_str());
+    return 77;
   }
   std::vector<pd_bf16> a((size_t)(M * K)), b((size_t)(N * K));
   uint64_t seed = 42;
@@ -105,6 +110,7 @@ int run_gemm(const Flags& flags) {
       .add("N", (long long)N)
       .add("K", (long long)K)
       .add("tiles", tiles_name)
+      .add("wgmma", pd_cuda::wgmma_status())
       .add("ms_median", med)
       .add("tflops", gemm_tflops(M, N, K, med))
       .add("tflops_best", gemm_tflops(M, N, K, *std::min_element(ms_each.begin(), ms_each.end())))

@@ -49,7 +49,7 @@ STEP_TIMEOUT="${STEP_TIMEOUT:-300}"
 TEST_EMU="${TEST_EMU:-0}"
 PYTHON="${PYTHON:-python3}"
 RESULTS="$BUILD_DIR/results"
-SANITIZE_TESTS="${SANITIZE_TESTS:-test_cuda_gemm test_cuda_quant test_cuda_attention test_cuda_pointwise}"
+SANITIZE_TESTS="${SANITIZE_TESTS:-test_cuda_gemm test_cuda_wgmma test_cuda_gemm_splitk test_cuda_quant test_cuda_decode test_cuda_attention test_cuda_pointwise test_cuda_embedding_grad}"
 SANITIZE_TIMEOUT="${SANITIZE_TIMEOUT:-200}"
 PEERS="$ROOT/test/bench/peers"
 # No network on the GPU machine: make HF fail fast instead of retrying downloads.
@@ -174,6 +174,9 @@ stage_bench() {
   for g in $GEMMS; do
     IFS=x read -r m n k <<<"$g"
     run_json "$results" "gemm-$g" "$BUILD_DIR/bench_cuda_infer" --gemm "$m" "$n" "$k" --reps 20
+    for t in large wgmma; do  # the two tensor-core kernels side by side (auto is one of them)
+      run_json "$results" "gemm-$g-$t" "$BUILD_DIR/bench_cuda_infer" --gemm "$m" "$n" "$k" --reps 20 --tiles "$t"
+    done
   done
   bench_shapes "$results" "$SHAPES" "$TRAIN_SHAPES"
   stage_status bench
@@ -295,10 +298,10 @@ for r in [r for r in recs if r.get("bench") == "train" and r.get("impl") == "pad
         accept.append(f"- LoRA r=16 llama-3.2-1b seq 1024: {x:.2f}x HF PEFT (need >= 1.0x, goal 2x): {verdict(x >= 1.0)}")
 
 print("\n## GEMM (BF16, C = A B^T)\n")
-print("| M | N | K | Paddock TFLOP/s | spot check | torch.matmul TFLOP/s | Paddock/torch |\n|---|---|---|---|---|---|---|")
+print("| M | N | K | kernel | Paddock TFLOP/s | spot check | torch.matmul TFLOP/s | Paddock/torch |\n|---|---|---|---|---|---|---|---|")
 for r in [r for r in recs if r.get("bench") == "gemm" and r.get("impl") == "paddock"]:
     t = pick("gemm", "torch", M=r["M"], N=r["N"], K=r["K"])
-    print(f"| {r['M']} | {r['N']} | {r['K']} | {f(r['tflops'])} | {'ok' if r.get('spot_ok') else 'WRONG'} |"
+    print(f"| {r['M']} | {r['N']} | {r['K']} | {r.get('tiles', 'auto')} | {f(r['tflops'])} | {'ok' if r.get('spot_ok') else 'WRONG'} |"
           f" {f(t and t['tflops'])} | {ratio(r['tflops'], t and t['tflops'])} |")
 
 print("\n## Issue 7 acceptance\n")
