@@ -15,12 +15,12 @@
 //   4 dim; k, v: 2 kvd; gate, up: 2 hidden) plus attention scores heads x B x n_ctx; B = 256 on the
 //   GPU (its prefill chunk), min(512, n_ctx) on the CPU (as shared/memory-estimate.ts); the logits
 //   (vocab F32) where the classifier runs.
-// GPU extras: in chat the BF16 dequantisation scratch of the largest layer matrix (prefill's
-//   tensor-core GEMMs read BF16; the classifier only ever multiplies the last position's vector). In training (cuda_train_linear.h, cuda_train_session.cpp): the
-//   frozen base is dequantized in row slabs of at most WEIGHT_SLAB_ELEMENTS values (never a whole
-//   matrix), the classifier runs in chunks of 256 positions (F32 logits + BF16 dlogits) instead of
-//   maxSeqLen x vocab, LoRA's thin products use a split-K workspace of 8 slices, and full fine-tuning
-//   uploads the row's token groups for the embedding gradient.
+// GPU extras (product_tuning.h, cuda_train_session.cpp): a base that is not BF16 is dequantized in
+//   row slabs of at most WEIGHT_SLAB_ELEMENTS values, never a whole matrix (chat's prefill: layer
+//   matrices; the classifier only multiplies the last position's vector). In training the
+//   classifier runs in chunks of 256 positions (F32 logits + BF16 dlogits) instead of maxSeqLen x
+//   vocab, LoRA's thin products use a split-K workspace of 8 slices, and full fine-tuning uploads
+//   the row's token groups for the embedding gradient.
 // Training: trainable parameters x 4 F32 arrays (value, gradient, AdamW m and v), activations of
 //   one row with or without checkpointing (run-memory.ts's account of the native trainer).
 import { activationBytes, trainableElements, type MemorySettings, type ModelShape } from './training/run-memory';
@@ -66,28 +66,28 @@ export function chunkScratchBytes(m: PlanModel, chunk: number, contextLength: nu
   return F32 * (chunk * perToken + m.heads * chunk * contextLength);
 }
 
-/** The largest layer matrix, in elements: chat's prefill dequantizes one at a time into a BF16 scratch
- * (the classifier is a matrix-vector product of the last position, read in its own type). */
-export function largestLayerMatrix(m: PlanModel): number {
-  return Math.max(m.dim * m.hidden, m.dim * m.dim);
-}
 
-/** The training session's dequantisation slab bound (cuda_train_linear.h kWeightSlabElements). */
+/** The dequantisation slab bound (product_tuning.h kWeightSlabElements). */
 export const WEIGHT_SLAB_ELEMENTS = 8 * 1024 * 1024;
 /** Split-K slices at most (gemm_splitk.h kSplitKMaxSlices). */
 const SPLIT_K_SLICES = 8;
 
-/** Rows of a [rows x cols] matrix the trainer dequantizes at once (cuda_train_linear.cpp weight_slab_rows). */
+/** Rows of a [rows x cols] matrix dequantized at once (product_tuning.cpp weight_slab_rows). */
 export function weightSlabRows(rows: number, cols: number): number {
   const fit = Math.floor(WEIGHT_SLAB_ELEMENTS / cols);
   const align = fit >= 128 ? 128 : 8;
   return Math.min(rows, Math.max(8, Math.floor(fit / align) * align));
 }
 
-/** BF16 bytes of the trainer's dequantisation slab: the largest slab over the frozen matrices (an upper bound: a BF16 base needs none). */
-export function trainingSlabBytes(m: PlanModel): number {
+/**
+ * BF16 bytes of the dequantisation slab: the largest slab over the matrices dequantized on the device
+ * (an upper bound: a BF16 base needs none). Chat's prefill dequantizes layer matrices only (the
+ * classifier multiplies the last position's vector in its own type); training the classifier too.
+ */
+export function slabBytes(m: PlanModel, withClassifier: boolean): number {
   const kvd = kvDim(m);
-  const matrices: [number, number][] = [[m.dim, m.dim], [kvd, m.dim], [m.hidden, m.dim], [m.dim, m.hidden], [m.vocab, m.dim]];
+  const matrices: [number, number][] = [[m.dim, m.dim], [kvd, m.dim], [m.hidden, m.dim], [m.dim, m.hidden]];
+  if (withClassifier) matrices.push([m.vocab, m.dim]);
   return Math.max(...matrices.map(([rows, cols]) => weightSlabRows(rows, cols) * cols)) * BF16;
 }
 
@@ -107,7 +107,7 @@ export function planInference(m: PlanModel, device: PlanDevice, contextLength: n
     deviceBreakdown.kvCache = g * kv;
     deviceBreakdown.scratch = chunkScratchBytes(m, Math.min(GPU_CHUNK, contextLength), contextLength);
     deviceBreakdown.logits = m.vocab * F32;
-    deviceBreakdown.dequantScratch = largestLayerMatrix(m) * BF16;
+    deviceBreakdown.dequantScratch = slabBytes(m, false);
   }
   // Tied models keep the table on the host for the lookup even when the classifier's copy is offloaded.
   const hostClassifier = headOnDevice ? 0 : m.tiedEmbeddings ? m.dim * bpp : classifierBytes;
@@ -132,7 +132,7 @@ export function planTraining(m: PlanModel, device: PlanDevice, s: MemorySettings
     ...state,
     activations,
     classifierChunk: Math.min(GPU_CHUNK, s.maxSeqLen) * m.vocab * (F32 + BF16),
-    dequantScratch: trainingSlabBytes(m),
+    dequantScratch: slabBytes(m, true),
     ...(s.method === 'full'
       ? { embeddingGroups: F32 * (3 * s.maxSeqLen + 1) }
       : { splitKWorkspace: F32 * SPLIT_K_SLICES * s.rank * Math.max(s.maxSeqLen, m.dim, m.hidden) }),

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cuda/product_tuning.h"
 #include "backend/gpu/gpu_backend.h"
 #include "cuda_testing.h"
 #include "infer/sampler.h"
@@ -353,6 +354,24 @@ void test_quantized(const std::string& tmp) {
   CHECK_OK(batched->decode(seq.data(), (int64_t)seq.size(), &lb));
   for (int32_t t : seq) CHECK_OK(stepwise->decode(&t, 1, &ls));
   cudatest::check_close("mixed-quant: prefill GEMM vs stepwise matvec", lb, ls, 1e-3);
+  // Prefill with dequantization slabs of 4096 values (16 rows of 256): every quantized matrix takes
+  // several slabs (per slab of output columns one GEMM); the same products as one whole-matrix slab.
+  product_tuning().weight_slab_elements = 4096;
+  auto slabbed = make_context(m, 64, ContextDevice::Cuda);
+  product_tuning() = ProductTuning();
+  if (!slabbed) return;
+  auto whole = make_context(m, 64, ContextDevice::Cuda);
+  if (!whole) return;
+  std::vector<float> lslab, lwhole;
+  const uint64_t k0 = LaunchCounts::now().kernels;
+  CHECK_OK(whole->decode(seq.data(), (int64_t)seq.size(), &lwhole));
+  const uint64_t k1 = LaunchCounts::now().kernels;
+  CHECK_OK(slabbed->decode(seq.data(), (int64_t)seq.size(), &lslab));
+  const uint64_t k2 = LaunchCounts::now().kernels;
+  cudatest::check_close("mixed-quant: prefill in 16-row slabs vs whole matrices", lslab, lwhole, 1e-12);
+  // 256-row matrices in 16-row slabs: a dequantization and a GEMM per slab, so many more kernels.
+  if (cudatest::emulated()) CHECK_MSG(k2 - k1 > 2 * (k1 - k0), "slabbed prefill ran %llu kernels, whole %llu",
+                                      (unsigned long long)(k2 - k1), (unsigned long long)(k1 - k0));
   std::remove(path.c_str());
 }
 

@@ -8,7 +8,7 @@
 //  (c) a packed row of two segments (positions restart) with masked positions, in (a);
 //  (d) a checkpoint saved by the GPU run and loaded by a CPU run: the same parameter bits, and
 //      the CPU resumes where the GPU stopped;
-//  (e) the products' production paths forced onto these small shapes (TrainProductTuning): the
+//  (e) the products' production paths forced onto these small shapes (ProductTuning): the
 //      first LoRA case runs its rank products split-K (16 "SMs", slices of >= 16), and QLoRA
 //      dequantizes its base in slabs of at most 4096 values (classifier 8 slabs of 64 rows,
 //      gate/up 64 + 64 + 44 rows, F16 down 4 x 16 rows), with the session's scratch shown to
@@ -122,26 +122,26 @@ struct ParityCase {
   float dropout = 0.0f;
   bool checkpoint = false;
   double bound = kGradNmse;
-  paddock::TrainProductTuning tuning;  // (e): the product paths the session takes
+  paddock::ProductTuning tuning;  // (e): the product paths the session takes
 };
 
 // Sets the process-wide tuning for one session's creation and restores the defaults after.
 struct TuningScope {
-  explicit TuningScope(const TrainProductTuning& t) { train_product_tuning() = t; }
-  ~TuningScope() { train_product_tuning() = TrainProductTuning(); }
+  explicit TuningScope(const ProductTuning& t) { product_tuning() = t; }
+  ~TuningScope() { product_tuning() = ProductTuning(); }
 };
 
 // (e) Split-K on stories260K's rank products (T = 45: two slices of 32 + 13 for dA, dB).
-TrainProductTuning split_k_tuning() {
-  TrainProductTuning t;
+ProductTuning split_k_tuning() {
+  ProductTuning t;
   t.splitk_sm_count = 16;
   t.splitk_min_slice_k = 16;
   return t;
 }
 // (e) QLoRA slabs of at most 4096 BF16 values (64 rows of 64).
 constexpr int64_t kTestSlabElements = 4096;
-TrainProductTuning small_slabs() {
-  TrainProductTuning t;
+ProductTuning small_slabs() {
+  ProductTuning t;
   t.weight_slab_elements = kTestSlabElements;
   return t;
 }
@@ -360,7 +360,7 @@ void qlora_scratch_is_bounded(GpuBackend* backend, const std::shared_ptr<Model>&
   GpuTrainOptions o;
   o.max_T = kMaxT;
   auto bytes_with = [&](int64_t slab_elements) -> uint64_t {
-    TrainProductTuning t;
+    ProductTuning t;
     t.weight_slab_elements = slab_elements;
     const TuningScope scope(t);
     std::unique_ptr<GpuTrainSession> s;
@@ -389,7 +389,7 @@ void split_k_is_wired(GpuBackend* backend, const std::shared_ptr<Model>& model) 
   const Row row = make_row(45, true, 3, 5, model->config.vocab_size);
   GpuTrainOptions o;
   o.max_T = kMaxT;
-  auto forward = [&](const TrainProductTuning& t, uint64_t* launches) -> double {
+  auto forward = [&](const ProductTuning& t, uint64_t* launches) -> double {
     const TuningScope scope(t);
     std::unique_ptr<GpuTrainSession> s;
     CHECK_OK(backend->create_train_session(model, ps, &lw, o, &s));
@@ -400,7 +400,7 @@ void split_k_is_wired(GpuBackend* backend, const std::shared_ptr<Model>& model) 
     return loss;
   };
   uint64_t plain_launches = 0, split_launches = 0;
-  const double plain = forward(TrainProductTuning(), &plain_launches);
+  const double plain = forward(ProductTuning(), &plain_launches);
   const double split = forward(split_k_tuning(), &split_launches);
   std::printf("  forward: %llu launches unsplit, %llu split; loss %.7f vs %.7f\n", (unsigned long long)plain_launches,
               (unsigned long long)split_launches, plain, split);
@@ -421,8 +421,8 @@ int main(int argc, char** argv) {
   gradient_parity(backend, model, {"LoRA r4, packed row of 2 samples, masked positions, split-K rank products", false,
                                    true, 0.0f, false, kGradNmse, split_k_tuning()});
   gradient_parity(backend, model, {"LoRA r4, dropout 0.2, checkpointed activations", false, true, 0.2f, true, kGradNmse,
-                                   TrainProductTuning()});
-  gradient_parity(backend, model, {"full fine-tuning, packed row", true, true, 0.0f, false, kGradNmse, TrainProductTuning()});
+                                   ProductTuning()});
+  gradient_parity(backend, model, {"full fine-tuning, packed row", true, true, 0.0f, false, kGradNmse, ProductTuning()});
   if (std::shared_ptr<Model> q8 = quantized_copy(*model)) {
     gradient_parity(backend, q8, {"QLoRA r4 over the Q8_0 base in slabs, packed row", false, true, 0.0f, false,
                                   kGradNmseQ8, small_slabs()});

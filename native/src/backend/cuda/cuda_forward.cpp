@@ -13,8 +13,10 @@
 //    buffers and read by the kernels, so a single-token step (T = 1, logits wanted) is captured
 //    once as a CUDA graph and replayed (PADDOCK_CUDA_GRAPHS=0 turns graphs off); set_adapters
 //    drops the graph (its pointers change).
-//  - longer chunks dequantize the matrix into one BF16 scratch (the largest matrix) and run the
-//    tensor-core GEMM (compute-bound prefill), F32 matrices going through the F32 GEMM instead.
+//  - longer chunks dequantize the matrix a slab of rows at a time into one bounded BF16 scratch
+//    (product_tuning.h; never a whole matrix: a 70B FFN matrix would take 470 MB) and run the
+//    tensor-core GEMM per slab of output columns (compute-bound prefill); BF16 matrices are read
+//    as they are, F32 matrices go through the F32 GEMM.
 // Everything runs on the forward's own stream (capture needs one) and is waited for once per
 // call, when the logits come back. The kMatvecTokens path and the graph are in
 // cuda_forward_decode.cpp; the state both files share in cuda_forward_state.h.
@@ -31,6 +33,7 @@
 #include "backend/cuda/cuda_forward_state.h"
 #include "backend/cuda/gemm.h"
 #include "backend/cuda/pointwise_ops.h"
+#include "backend/cuda/product_tuning.h"
 #include "backend/cuda/quant_ops.h"
 #include "core/fp16.h"
 
@@ -62,7 +65,8 @@ void CudaForward::layout(DeviceArena& a, bool gemm_path) {
     D.k_cache = a.take_n<pd_half>(n_ctx_ * kvd);
     D.v_cache = a.take_n<pd_half>(n_ctx_ * kvd);
     for (const DeviceMatrix* m : {&D.wq, &D.wk, &D.wv, &D.wo, &D.gate, &D.up, &D.down})
-      if (m->type != DType::F32 && m->type != DType::BF16) largest = std::max(largest, m->rows * m->cols);
+      if (m->type != DType::F32 && m->type != DType::BF16)
+        largest = std::max(largest, weight_scratch_elements(m->rows, m->cols, slab_elements_));
   }
   if (first_ == 0) tok_embd_ = take_matrix(a, w.tok_embd);
   const bool tied_and_present = first_ == 0 && &w.classifier() == &w.tok_embd;
@@ -120,6 +124,7 @@ Status CudaForward::init(std::shared_ptr<const Model> model, const GpuOffload& o
   if (!pd_gpu::stream_create(&s_)) return PD_ERROR(Internal, "CUDA forward: %s", pd_gpu::last_error().c_str());
 
   const bool gemm_path = max_chunk_ > kMatvecTokens;
+  slab_elements_ = std::max<int64_t>(product_tuning().weight_slab_elements, 1);
   layout(arena_, gemm_path);  // sizing
   char what[160];
   std::snprintf(what, sizeof(what), "%lld of %lld layers with a %lld-position KV cache", (long long)gpu_layers,
@@ -188,12 +193,18 @@ void CudaForward::linear(const DeviceMatrix& W, MatInput& in, float* y, bool acc
   } else {
     d.ab = Elem::BF16;
     d.A = in.bf16();
-    if (W.type == DType::BF16) {
-      d.B = W.data;
-    } else {
-      pd_cuda::dequantize_rows(W.type, W.data, 0, W.rows, W.cols, Elem::BF16, w_bf16_, s_);
-      d.B = w_bf16_;
+    if (W.type != DType::BF16) {  // one GEMM per slab of output columns
+      const int64_t slab = weight_slab_rows(W.rows, W.cols, slab_elements_);
+      for (int64_t r0 = 0; r0 < W.rows; r0 += slab) {
+        d.N = std::min(slab, W.rows - r0);
+        pd_cuda::dequantize_rows(W.type, W.data, r0, d.N, W.cols, Elem::BF16, w_bf16_, s_);
+        d.B = w_bf16_;
+        d.C = y + r0;
+        pd_cuda::gemm(d, s_);
+      }
+      return;
     }
+    d.B = W.data;
   }
   pd_cuda::gemm(d, s_);
 }

@@ -82,7 +82,8 @@ class CudaForward final : public GpuForward {
   int32_t* pos0_ = nullptr;        // the chunk's first position, read by the matvec path's kernels
   void* attn_scratch_ = nullptr;   // attention_kv_decode's split partials
   pd_bf16* act_bf16_ = nullptr;  // [max_chunk][max(dim, hidden)]  GEMM inputs
-  pd_bf16* w_bf16_ = nullptr;    // the largest dequantized matrix
+  pd_bf16* w_bf16_ = nullptr;    // one dequantized slab of rows (product_tuning.h), the largest any matrix needs
+  int64_t slab_elements_ = 0;    // the slab bound, read at init
   std::vector<float> rope_host_;
   // adapters: [offloaded layer][target] -> pairs of the active adapters
   std::vector<std::array<std::vector<DeviceLoraPair>, kLoraTargetCount>> lora_;

@@ -11,17 +11,6 @@ namespace paddock {
 using pd_cuda::Elem;
 using pd_cuda::GemmOp;
 
-TrainProductTuning& train_product_tuning() {
-  static TrainProductTuning tuning;
-  return tuning;
-}
-
-int64_t weight_slab_rows(int64_t rows, int64_t cols, int64_t slab_elements) {
-  const int64_t fit = slab_elements / std::max<int64_t>(cols, 1);
-  const int64_t align = fit >= 128 ? 128 : 8;
-  return std::min(rows, std::max<int64_t>(8, fit / align * align));
-}
-
 namespace {
 
 // Rows [row0, row0 + rows) of a non-BF16 matrix in BF16, in the scratch (reused when held).

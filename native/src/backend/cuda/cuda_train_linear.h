@@ -15,6 +15,7 @@
 #include "backend/cuda/cuda_train_params.h"
 #include "backend/cuda/cuda_types.h"
 #include "backend/cuda/gemm_splitk.h"
+#include "backend/cuda/product_tuning.h"
 #include "core/dtype.h"
 
 namespace paddock {
@@ -36,21 +37,6 @@ struct GpuLinear {
   uint64_t dropout_stream = 0;   // layer * 8 + target, as on the CPU
 };
 
-// The bound on the BF16 dequantization scratch, in elements (16 MiB): a slab of Llama-3.2-1B's
-// widest rows (8192) is 1024 rows, enough output columns for a full wave of GEMM tiles at
-// T = 1024, while the scratch stays ~1/8 of the 128 MiB a whole [8192 x 8192] BF16 copy of a
-// 7B FFN matrix would take (and 1/32 of the 1B's tied classifier).
-constexpr int64_t kWeightSlabElements = (int64_t)8 << 20;
-
-// Rows of a [rows x cols] matrix per slab under a bound of `slab_elements`: a multiple of 128
-// (whole large GEMM tiles) when at least 128 fit, else of 8 (slab offsets keep dy's and y's
-// 16-byte alignment for the vector paths), never fewer than 8; at most `rows`.
-int64_t weight_slab_rows(int64_t rows, int64_t cols, int64_t slab_elements);
-// BF16 scratch elements the slabs of such a matrix need (0 for a matrix read as is).
-inline int64_t weight_scratch_elements(int64_t rows, int64_t cols, int64_t slab_elements) {
-  return weight_slab_rows(rows, cols, slab_elements) * cols;
-}
-
 // The scratch and which slab it holds: frozen bases never change on the device, so a slab that
 // is still there (the classifier's chunks, a matrix that fits in one slab) is not dequantized
 // again. Stream order makes the reuse safe: every product runs on the one session stream.
@@ -61,15 +47,6 @@ struct WeightScratch {
   int64_t held_row0 = 0, held_rows = 0;
   uint64_t dequantized_slabs = 0;  // slabs dequantized so far (tests, benchmarks)
 };
-
-// Process-wide tuning read when a session is created. The defaults are the production values;
-// tests shrink them so stories260K's small matrices take several slabs and its short rows split K.
-struct TrainProductTuning {
-  int64_t weight_slab_elements = kWeightSlabElements;
-  int splitk_sm_count = 0;                  // 0: the device's SM count
-  int64_t splitk_min_slice_k = pd_cuda::kSplitKMinSliceK;
-};
-TrainProductTuning& train_product_tuning();
 
 // What every linear call of one row shares.
 struct GpuLinearContext {

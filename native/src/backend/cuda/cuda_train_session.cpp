@@ -213,7 +213,7 @@ Status CudaTrainSession::init(std::shared_ptr<const Model> model, const ParamSet
   if (c_.head_dim() > 256 || c_.head_dim() % 2)
     return PD_ERROR(Unsupported, "GPU training: head size %lld is not supported (even, at most 256)",
                     (long long)c_.head_dim());
-  const TrainProductTuning& tuning = train_product_tuning();
+  const ProductTuning& tuning = product_tuning();
   weight_scratch_.slab_elements = std::max<int64_t>(tuning.weight_slab_elements, 1);
   PD_TRY(params_.init(params, &mem_, stream_));
   AdamWState zero;
