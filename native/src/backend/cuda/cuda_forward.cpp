@@ -79,10 +79,14 @@ void CudaForward::layout(DeviceArena& a, bool gemm_path) {
   vb_ = a.take_n<float>(T * kvd);
   hb_ = a.take_n<float>(T * hid);
   hb2_ = a.take_n<float>(T * hid);
-  rope_ = a.take_n<float>(T * c_.head_dim());
   logits_ = a.take_n<float>(c_.vocab_size);
-  tokens_ = a.take_n<int32_t>(T);
-  pos0_ = a.take_n<int32_t>(1);
+  const StepInputs in(T, c_.head_dim());
+  step_in_ = static_cast<unsigned char*>(a.take(in.bytes));
+  if (step_in_) {  // placing pass
+    pos0_ = reinterpret_cast<int32_t*>(step_in_);
+    tokens_ = reinterpret_cast<int32_t*>(step_in_ + in.tokens);
+    rope_ = reinterpret_cast<float*>(step_in_ + in.rope);
+  }
   pd_cuda::AttnDims ad;
   ad.T = std::min(T, kMatvecTokens);
   ad.n_heads = (int)c_.n_heads;
@@ -142,7 +146,7 @@ Status CudaForward::init(std::shared_ptr<const Model> model, const GpuOffload& o
   if (first_ == 0) PD_TRY(upload_matrix(tok_embd_));
   if (classifier_.data != tok_embd_.data) PD_TRY(upload_matrix(classifier_));
   PD_TRY(upload_bytes(output_norm_, w.output_norm.data, (size_t)c_.dim * sizeof(float), "output_norm"));
-  rope_host_.resize((size_t)(max_chunk_ * c_.head_dim()));
+  step_host_.assign(StepInputs(max_chunk_, c_.head_dim()).bytes, 0);
   lora_.assign(layers_.size(), {});
   return check_done("uploading the weights", true);
 }
@@ -240,9 +244,48 @@ void CudaForward::apply_lora(int64_t layer, LoraTarget t, const MatInput& in, fl
   }
 }
 
+// The pieces both layer paths (GEMM here, matvec in cuda_forward_decode.cpp) share.
+pd_cuda::AttnDims CudaForward::attn_dims(int64_t T) const {
+  pd_cuda::AttnDims ad;
+  ad.T = T;
+  ad.n_heads = (int)c_.n_heads;
+  ad.n_kv_heads = (int)c_.n_kv_heads;
+  ad.head_dim = (int)c_.head_dim();
+  ad.scale = 1.0f / std::sqrt((float)c_.head_dim());
+  return ad;
+}
+
+void CudaForward::add_attention_output(int64_t l, int64_t T) {
+  MatInput att{xb_, c_.dim, T, act_bf16_, s_};
+  linear(layers_[(size_t)(l - first_)].wo, att, x_, /*accumulate=*/true);
+  apply_lora(l, LoraTarget::O, att, x_);  // LoRA deltas are additive: straight into the stream too
+}
+
+void CudaForward::gate_up_lora_swiglu(int64_t l, const MatInput& ffn_in) {
+  apply_lora(l, LoraTarget::Gate, ffn_in, hb_);
+  apply_lora(l, LoraTarget::Up, ffn_in, hb2_);
+  pd_cuda::swiglu_forward(hb_, hb2_, ffn_in.T * c_.hidden_dim, Elem::F32, hb_, s_);
+}
+
+void CudaForward::add_ffn_output(int64_t l, int64_t T) {
+  MatInput h{hb_, c_.hidden_dim, T, act_bf16_, s_};
+  linear(layers_[(size_t)(l - first_)].down, h, x_, /*accumulate=*/true);
+  apply_lora(l, LoraTarget::Down, h, x_);
+}
+
+void CudaForward::embed(int64_t T) {
+  if (first_ == 0) pd_cuda::get_rows_f32(tok_embd_.type, tok_embd_.data, c_.dim, tokens_, T, x_, s_);
+}
+
+// The classifier over the last position, its final RMSNorm fused into the matvec.
+void CudaForward::last_logits(int64_t T) {
+  const pd_cuda::MatvecOut out{classifier_.type, classifier_.data, classifier_.rows, logits_};
+  pd_cuda::quant_matvec_multi(&out, 1, c_.dim, x_ + (T - 1) * c_.dim, 1, output_norm_, c_.rms_eps, s_);
+}
+
 void CudaForward::run_layer(int64_t l, int64_t T, int64_t pos0) {
   const DeviceLayer& L = layers_[(size_t)(l - first_)];
-  const int64_t dim = c_.dim, hid = c_.hidden_dim, kvd = c_.kv_dim(), hd = c_.head_dim();
+  const int64_t dim = c_.dim, kvd = c_.kv_dim(), hd = c_.head_dim();
   // attention block
   pd_cuda::rmsnorm_forward(x_, L.attn_norm, T, dim, c_.rms_eps, Elem::F32, xb_, nullptr, s_);
   MatInput xn{xb_, dim, T, act_bf16_, s_};
@@ -256,28 +299,16 @@ void CudaForward::run_layer(int64_t l, int64_t T, int64_t pos0) {
   pd_cuda::rope_forward(kb_, T, (int)c_.n_kv_heads, (int)hd, rope_, s_);
   pd_cuda::convert(kb_, Elem::F32, L.k_cache + pos0 * kvd, Elem::F16, T * kvd, s_);
   pd_cuda::convert(vb_, Elem::F32, L.v_cache + pos0 * kvd, Elem::F16, T * kvd, s_);
-  pd_cuda::AttnDims ad;
-  ad.T = T;
-  ad.n_heads = (int)c_.n_heads;
-  ad.n_kv_heads = (int)c_.n_kv_heads;
-  ad.head_dim = (int)hd;
-  ad.scale = 1.0f / std::sqrt((float)hd);
-  pd_cuda::attention_kv(ad, q_, L.k_cache, L.v_cache, pos0, xb_, s_);
-  MatInput att{xb_, dim, T, act_bf16_, s_};
-  linear(L.wo, att, x_, /*accumulate=*/true);
-  apply_lora(l, LoraTarget::O, att, x_);
+  pd_cuda::attention_kv(attn_dims(T), q_, L.k_cache, L.v_cache, pos0, xb_, s_);
+  add_attention_output(l, T);
 
   // feed-forward block
   pd_cuda::rmsnorm_forward(x_, L.ffn_norm, T, dim, c_.rms_eps, Elem::F32, xb_, nullptr, s_);
   MatInput fn{xb_, dim, T, act_bf16_, s_};
   linear(L.gate, fn, hb_);
   linear(L.up, fn, hb2_);
-  apply_lora(l, LoraTarget::Gate, fn, hb_);
-  apply_lora(l, LoraTarget::Up, fn, hb2_);
-  pd_cuda::swiglu_forward(hb_, hb2_, T * hid, Elem::F32, hb_, s_);
-  MatInput h{hb_, hid, T, act_bf16_, s_};
-  linear(L.down, h, x_, /*accumulate=*/true);
-  apply_lora(l, LoraTarget::Down, h, x_);
+  gate_up_lora_swiglu(l, fn);
+  add_ffn_output(l, T);
 }
 
 Status CudaForward::forward(const int32_t* tokens, const float* x_in, int64_t T, int64_t pos0, bool want_logits,
@@ -295,17 +326,17 @@ Status CudaForward::forward(const int32_t* tokens, const float* x_in, int64_t T,
   // rotate identically.
   const Tensor& freqs = model_->weights.rope_freqs;
   const float* freq_factors = freqs.empty() ? nullptr : (const float*)freqs.data;
+  const StepInputs in(max_chunk_, hd);
+  unsigned char* staged = step_host_.data();
+  const int32_t pos0_i32 = (int32_t)pos0;
+  std::memcpy(staged, &pos0_i32, sizeof(int32_t));
+  if (first_ == 0) std::memcpy(staged + in.tokens, tokens, (size_t)T * sizeof(int32_t));
   for (int64_t t = 0; t < T; t++) {
-    float* r = rope_host_.data() + t * hd;
+    float* r = reinterpret_cast<float*>(staged + in.rope) + t * hd;
     rope_angles(pos0 + t, (int)hd, c_.rope_theta, freq_factors, c_.rope_linear_factor, r, r + hd / 2);
   }
-  PD_TRY(upload(rope_, rope_host_.data(), (size_t)(T * hd) * sizeof(float), "the RoPE table"));
-  const int32_t pos0_i32 = (int32_t)pos0;
-  PD_TRY(upload(pos0_, &pos0_i32, sizeof(int32_t), "the position"));
-  if (first_ == 0)
-    PD_TRY(upload(tokens_, tokens, (size_t)T * sizeof(int32_t), "the tokens"));
-  else
-    PD_TRY(upload(x_, x_in, (size_t)(T * dim) * sizeof(float), "the residual stream"));
+  PD_TRY(upload(step_in_, staged, in.upload_bytes(T), "the position, tokens and RoPE rows"));
+  if (first_ > 0) PD_TRY(upload(x_, x_in, (size_t)(T * dim) * sizeof(float), "the residual stream"));
   if (T <= kMatvecTokens) {
     if (T == 1 && want_logits && graphs_ && graph_warm_) {
       PD_TRY(run_decode_graph());
@@ -314,12 +345,9 @@ Status CudaForward::forward(const int32_t* tokens, const float* x_in, int64_t T,
       graph_warm_ = true;
     }
   } else {
-    if (first_ == 0) pd_cuda::get_rows_f32(tok_embd_.type, tok_embd_.data, dim, tokens_, T, x_, s_);
+    embed(T);
     for (int64_t l = first_; l < c_.n_layers; l++) run_layer(l, T, pos0);
-    if (want_logits) {
-      const pd_cuda::MatvecOut out{classifier_.type, classifier_.data, classifier_.rows, logits_};
-      pd_cuda::quant_matvec_multi(&out, 1, dim, x_ + (T - 1) * dim, 1, output_norm_, c_.rms_eps, s_);
-    }
+    if (want_logits) last_logits(T);
   }
   PD_TRY(check_done("forward"));
   if (want_logits && !pd_gpu::copy_d2h(logits, logits_, (size_t)c_.vocab_size * sizeof(float), s_))

@@ -28,7 +28,7 @@ bool CudaForward::has_lora(int64_t layer, std::initializer_list<LoraTarget> targ
 // comes from pos0_.
 void CudaForward::run_layer_matvec(int64_t l, int64_t T) {
   const DeviceLayer& L = layers_[(size_t)(l - first_)];
-  const int64_t dim = c_.dim, hid = c_.hidden_dim, hd = c_.head_dim();
+  const int64_t dim = c_.dim, hid = c_.hidden_dim;
   const float eps = c_.rms_eps;
   // The normalised input in memory only when adapters read it; else each matvec block norms x_.
   auto norm_input = [&](const float* w, bool materialise, const float** X, const float** norm_w) {
@@ -49,18 +49,10 @@ void CudaForward::run_layer_matvec(int64_t l, int64_t T) {
     apply_lora(l, LoraTarget::K, xn, kb_);
     apply_lora(l, LoraTarget::V, xn, vb_);
   }
-  pd_cuda::rope_store_kv(q_, kb_, vb_, T, (int)c_.n_heads, (int)c_.n_kv_heads, (int)hd, rope_, pos0_, L.k_cache,
-                         L.v_cache, s_);
-  pd_cuda::AttnDims ad;
-  ad.T = T;
-  ad.n_heads = (int)c_.n_heads;
-  ad.n_kv_heads = (int)c_.n_kv_heads;
-  ad.head_dim = (int)hd;
-  ad.scale = 1.0f / std::sqrt((float)hd);
-  pd_cuda::attention_kv_decode(ad, q_, L.k_cache, L.v_cache, pos0_, n_ctx_, attn_scratch_, xb_, s_);
-  MatInput att{xb_, dim, T, act_bf16_, s_};
-  linear(L.wo, att, x_, /*accumulate=*/true);
-  apply_lora(l, LoraTarget::O, att, x_);  // LoRA deltas are additive: straight into the stream too
+  pd_cuda::rope_store_kv(q_, kb_, vb_, T, (int)c_.n_heads, (int)c_.n_kv_heads, (int)c_.head_dim(), rope_, pos0_,
+                         L.k_cache, L.v_cache, s_);
+  pd_cuda::attention_kv_decode(attn_dims(T), q_, L.k_cache, L.v_cache, pos0_, n_ctx_, attn_scratch_, xb_, s_);
+  add_attention_output(l, T);
 
   const bool lora_ffn = has_lora(l, {LoraTarget::Gate, LoraTarget::Up});
   if (!lora_ffn && L.gate.type == L.up.type) {
@@ -69,26 +61,17 @@ void CudaForward::run_layer_matvec(int64_t l, int64_t T) {
     norm_input(L.ffn_norm, lora_ffn, &X, &norm_w);
     const pd_cuda::MatvecOut gate_up[2] = {{L.gate.type, L.gate.data, hid, hb_}, {L.up.type, L.up.data, hid, hb2_}};
     pd_cuda::quant_matvec_multi(gate_up, 2, dim, X, T, norm_w, eps, s_);
-    MatInput fn{xb_, dim, T, act_bf16_, s_};
-    apply_lora(l, LoraTarget::Gate, fn, hb_);
-    apply_lora(l, LoraTarget::Up, fn, hb2_);
-    pd_cuda::swiglu_forward(hb_, hb2_, T * hid, Elem::F32, hb_, s_);
+    gate_up_lora_swiglu(l, MatInput{xb_, dim, T, act_bf16_, s_});
   }
-  MatInput h{hb_, hid, T, act_bf16_, s_};
-  linear(L.down, h, x_, /*accumulate=*/true);
-  apply_lora(l, LoraTarget::Down, h, x_);
+  add_ffn_output(l, T);
 }
 
 // Embedding (first_ == 0), the layers and the logits of the last token, all through kernels
 // whose arguments do not depend on the position: what a decode graph captures.
 void CudaForward::run_matvec_step(int64_t T, bool want_logits) {
-  const int64_t dim = c_.dim;
-  if (first_ == 0) pd_cuda::get_rows_f32(tok_embd_.type, tok_embd_.data, dim, tokens_, T, x_, s_);
+  embed(T);
   for (int64_t l = first_; l < c_.n_layers; l++) run_layer_matvec(l, T);
-  if (want_logits) {
-    const pd_cuda::MatvecOut out{classifier_.type, classifier_.data, classifier_.rows, logits_};
-    pd_cuda::quant_matvec_multi(&out, 1, dim, x_ + (T - 1) * dim, 1, output_norm_, c_.rms_eps, s_);
-  }
+  if (want_logits) last_logits(T);
 }
 
 // One T = 1 step with logits as a graph: captured on first use, replayed after. The forward

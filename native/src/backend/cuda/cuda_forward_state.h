@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "backend/cuda/attention.h"
 #include "backend/cuda/cuda_weights.h"
 #include "backend/cuda/gpu_runtime.h"
 #include "backend/cuda/pointwise_ops.h"
@@ -52,6 +53,19 @@ struct MatInput {
   }
 };
 
+// Byte offsets in the step-input block of chunks of up to max_chunk tokens, head size hd:
+// pos0 at 0, the tokens at `tokens`, the RoPE rows at `rope` (16-byte aligned parts). A call of T
+// tokens uploads the first upload_bytes(T) bytes.
+struct StepInputs {
+  size_t tokens, rope, bytes, row_bytes;
+  StepInputs(int64_t max_chunk, int64_t hd)
+      : tokens(16),
+        rope(16 + ((size_t)max_chunk * sizeof(int32_t) + 15) / 16 * 16),
+        bytes(rope + (size_t)(max_chunk * hd) * sizeof(float)),
+        row_bytes((size_t)hd * sizeof(float)) {}
+  size_t upload_bytes(int64_t T) const { return rope + (size_t)T * row_bytes; }
+};
+
 class CudaForward final : public GpuForward {
  public:
   ~CudaForward() override;
@@ -77,14 +91,19 @@ class CudaForward final : public GpuForward {
   float* output_norm_ = nullptr;
   // scratch, [max_chunk] rows each
   float *x_ = nullptr, *xb_ = nullptr, *q_ = nullptr, *kb_ = nullptr, *vb_ = nullptr;
-  float *hb_ = nullptr, *hb2_ = nullptr, *rope_ = nullptr, *logits_ = nullptr;
-  int32_t* tokens_ = nullptr;
+  float *hb_ = nullptr, *hb2_ = nullptr, *logits_ = nullptr;
+  // A step's inputs, one device block uploaded by one copy per forward call (a pageable copy
+  // costs microseconds; decode makes one per token): [pos0 | tokens | RoPE rows], each part
+  // 16-byte aligned. StepInputs gives the offsets; step_host_ is the staging copy.
+  unsigned char* step_in_ = nullptr;
   int32_t* pos0_ = nullptr;        // the chunk's first position, read by the matvec path's kernels
+  int32_t* tokens_ = nullptr;
+  float* rope_ = nullptr;
+  std::vector<unsigned char> step_host_;
   void* attn_scratch_ = nullptr;   // attention_kv_decode's split partials
   pd_bf16* act_bf16_ = nullptr;  // [max_chunk][max(dim, hidden)]  GEMM inputs
   pd_bf16* w_bf16_ = nullptr;    // one dequantized slab of rows (product_tuning.h), the largest any matrix needs
   int64_t slab_elements_ = 0;    // the slab bound, read at init
-  std::vector<float> rope_host_;
   // adapters: [offloaded layer][target] -> pairs of the active adapters
   std::vector<std::array<std::vector<DeviceLoraPair>, kLoraTargetCount>> lora_;
   float* lora_ax_ = nullptr;  // [max_chunk][max rank]
@@ -99,6 +118,12 @@ class CudaForward final : public GpuForward {
   void linear(const DeviceMatrix& W, MatInput& in, float* y, bool accumulate = false);
   void apply_lora(int64_t layer, LoraTarget t, const MatInput& in, float* y);
   bool has_lora(int64_t layer, std::initializer_list<LoraTarget> targets) const;
+  pd_cuda::AttnDims attn_dims(int64_t T) const;
+  void add_attention_output(int64_t l, int64_t T);              // x += wo att (+ LoRA)
+  void gate_up_lora_swiglu(int64_t l, const MatInput& ffn_in);  // adapters on gate/up, then SwiGLU
+  void add_ffn_output(int64_t l, int64_t T);                    // x += down h (+ LoRA)
+  void embed(int64_t T);
+  void last_logits(int64_t T);
   void run_layer(int64_t l, int64_t T, int64_t pos0);
   void run_layer_matvec(int64_t l, int64_t T);
   void run_matvec_step(int64_t T, bool want_logits);

@@ -5,6 +5,7 @@
 // files) uses only this, so the same orchestration code runs on a GPU and in CI.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -72,8 +73,12 @@ void graph_destroy(pd_graph_t graph);
 
 // Kernel launches issued on the host through pd_launch so far, this process (benchmarks'
 // launches-per-token figure). A graph replay adds none: its kernels were counted at capture.
-uint64_t host_launch_count();
-void note_host_launch();
+inline std::atomic<uint64_t>& host_launch_counter() {
+  static std::atomic<uint64_t> launches{0};
+  return launches;
+}
+inline uint64_t host_launch_count() { return host_launch_counter().load(std::memory_order_relaxed); }
+inline void note_host_launch() { host_launch_counter().fetch_add(1, std::memory_order_relaxed); }
 
 // After a launch: false (and last_error set) if the launch was refused or a kernel faulted.
 bool check_launch(const char* what);

@@ -2,7 +2,6 @@
 // which cudart loads itself, so a machine without one gets an error value, not a load failure).
 #include <cuda_runtime_api.h>
 
-#include <atomic>
 #include <cstdio>
 
 #include "backend/cuda/gpu_runtime.h"
@@ -100,11 +99,6 @@ void stream_destroy(pd_stream_t s) {
   if (s) cudaStreamDestroy(s);
 }
 bool synchronize(pd_stream_t s) { return ok(cudaStreamSynchronize(s), "cudaStreamSynchronize"); }
-namespace {
-std::atomic<uint64_t> host_launches{0};
-}  // namespace
-uint64_t host_launch_count() { return host_launches.load(std::memory_order_relaxed); }
-void note_host_launch() { host_launches.fetch_add(1, std::memory_order_relaxed); }
 
 bool graph_begin_capture(pd_stream_t s) {
   return ok(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");

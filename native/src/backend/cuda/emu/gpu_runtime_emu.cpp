@@ -1,7 +1,6 @@
 // gpu_runtime.h on the emulator: one pretend device whose memory is host memory. Streams are
 // ordered by running everything at once (kernels run at launch), so every call is synchronous;
 // a stream is a distinct handle only so that graph capture (emulator.h) can be per stream.
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -94,11 +93,6 @@ bool stream_create(pd_stream_t* s) {
 void stream_destroy(pd_stream_t s) { delete static_cast<char*>(s); }
 bool synchronize(pd_stream_t s) { return not_capturing(s, "synchronize"); }
 
-namespace {
-std::atomic<uint64_t> host_launches{0};
-}  // namespace
-uint64_t host_launch_count() { return host_launches.load(std::memory_order_relaxed); }
-void note_host_launch() { host_launches.fetch_add(1, std::memory_order_relaxed); }
 
 bool graph_begin_capture(pd_stream_t s) {
   if (!s || pd_emu::capturing(s)) {
