@@ -205,13 +205,13 @@ int run_model(const Flags& flags) {
     }
     // Decode: one warm-up run, then the measured one (both start right after a prefill).
     std::vector<double> step_s;
-    double total_s = 0, kernels_per_token = 0;
+    double total_s = 0, kernels_per_token = 0, graphs_per_token = 0;
     for (int run = 0; run < 2; run++) {
       st = prefill();
       if (!st.ok()) return fail("prefill", st);
       int32_t tok = argmax(logits);
       step_s.clear();
-      const uint64_t launches0 = pd_gpu::host_launch_count();
+      const uint64_t launches0 = pd_gpu::host_launch_count(), graphs0 = pd_gpu::graph_launch_count();
       const double t_run = bench::now_s();
       for (int64_t i = 0; i < D; i++) {
         const double t0 = bench::now_s();
@@ -222,6 +222,7 @@ int run_model(const Flags& flags) {
       }
       total_s = bench::now_s() - t_run;
       kernels_per_token = (double)(pd_gpu::host_launch_count() - launches0) / (double)D;
+      graphs_per_token = (double)(pd_gpu::graph_launch_count() - graphs0) / (double)D;
     }
     const double step_med = median(step_s);
     JsonLine("decode")
@@ -231,7 +232,7 @@ int run_model(const Flags& flags) {
         .add("type", type)
         .add("graphs", graphs)
         .add("host_kernel_launches_per_token", kernels_per_token)
-        .add("graph_launches_per_token", graphs ? 1.0 : 0.0)
+        .add("graph_launches_per_token", graphs_per_token)
         .add("tokens", (long long)D)
         .add("after_prefill", (long long)P)
         .add("ms_per_token_median", step_med * 1e3)

@@ -226,13 +226,9 @@ void check_attention_graph(std::mt19937& rng) {
     dq.upload(random_vector(rng, (size_t)dim, -2.0f, 2.0f));
     dpos.upload({(int32_t)pos});
     CHECK(pd_gpu::synchronize());  // the uploads ran on the legacy stream, the graph runs on s
-#if defined(PADDOCK_CUDA_EMU)
-    const uint64_t graphs_before = pd_emu::graph_launch_count();
-#endif
+    const uint64_t graphs_before = pd_gpu::graph_launch_count();
     CHECK(pd_gpu::graph_launch(graph, s) && pd_gpu::synchronize(s));
-#if defined(PADDOCK_CUDA_EMU)
-    CHECK(pd_emu::graph_launch_count() == graphs_before + 1);
-#endif
+    CHECK(pd_gpu::graph_launch_count() == graphs_before + 1);
     pd_cuda::attention_kv(d, dq.get(), (const pd_half*)kc.get(), (const pd_half*)vc.get(), pos, ref.get(), nullptr);
     CHECK(pd_gpu::check_launch("attention") && pd_gpu::synchronize());
     char what[80];

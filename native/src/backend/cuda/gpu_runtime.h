@@ -71,14 +71,20 @@ bool graph_end_capture(pd_stream_t s, pd_graph_t* graph);
 bool graph_launch(pd_graph_t graph, pd_stream_t s);
 void graph_destroy(pd_graph_t graph);
 
-// Kernel launches issued on the host through pd_launch so far, this process (benchmarks'
-// launches-per-token figure). A graph replay adds none: its kernels were counted at capture.
-inline std::atomic<uint64_t>& host_launch_counter() {
-  static std::atomic<uint64_t> launches{0};
-  return launches;
+// Launches so far, this process (benchmarks' per-token figures, tests): kernels issued on the
+// host through pd_launch (a graph replay adds none: its kernels were counted at capture) and
+// graphs launched by graph_launch.
+struct LaunchCounters {
+  std::atomic<uint64_t> kernels{0}, graphs{0};
+};
+inline LaunchCounters& launch_counters() {
+  static LaunchCounters counters;
+  return counters;
 }
-inline uint64_t host_launch_count() { return host_launch_counter().load(std::memory_order_relaxed); }
-inline void note_host_launch() { host_launch_counter().fetch_add(1, std::memory_order_relaxed); }
+inline uint64_t host_launch_count() { return launch_counters().kernels.load(std::memory_order_relaxed); }
+inline void note_host_launch() { launch_counters().kernels.fetch_add(1, std::memory_order_relaxed); }
+inline uint64_t graph_launch_count() { return launch_counters().graphs.load(std::memory_order_relaxed); }
+inline void note_graph_launch() { launch_counters().graphs.fetch_add(1, std::memory_order_relaxed); }
 
 // After a launch: false (and last_error set) if the launch was refused or a kernel faulted.
 bool check_launch(const char* what);

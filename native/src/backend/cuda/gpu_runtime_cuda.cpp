@@ -117,7 +117,9 @@ bool graph_end_capture(pd_stream_t s, pd_graph_t* graph) {
   return good;
 }
 bool graph_launch(pd_graph_t graph, pd_stream_t s) {
-  return ok(cudaGraphLaunch((cudaGraphExec_t)graph, s), "cudaGraphLaunch");
+  if (!ok(cudaGraphLaunch((cudaGraphExec_t)graph, s), "cudaGraphLaunch")) return false;
+  note_graph_launch();
+  return true;
 }
 void graph_destroy(pd_graph_t graph) {
   if (graph) cudaGraphExecDestroy((cudaGraphExec_t)graph);

@@ -41,7 +41,6 @@ struct Emulator {
   std::vector<unsigned char> smem;
   std::vector<unsigned char> exchange;  // [warps][32][kSlotBytes]
   uint64_t launches = 0;
-  uint64_t graph_launches = 0;
 };
 
 struct RecordedLaunch {
@@ -198,11 +197,9 @@ void* end_capture(const void* stream) {
   return g;
 }
 void replay(void* graph) {
-  emu().graph_launches++;
   for (const RecordedLaunch& l : *static_cast<Graph*>(graph)) launch(l.grid, l.block, l.smem, l.body);
 }
 void destroy_graph(void* graph) { delete static_cast<Graph*>(graph); }
-uint64_t graph_launch_count() { return emu().graph_launches; }
 
 void launch(dim3 grid, dim3 block, size_t dynamic_smem_bytes, const std::function<void()>& body) {
   Emulator& e = emu();

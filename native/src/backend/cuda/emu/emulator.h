@@ -51,14 +51,12 @@ uint64_t launch_count();
 
 // Graph capture (gpu_runtime.h graph_*): while `stream` captures, pd_launch on it records the
 // launch (its arguments copied by value into body) instead of running it. end_capture returns
-// the recorded launches as an opaque graph; replay runs them in order; graph_launch_count
-// counts replays.
+// the recorded launches as an opaque graph; replay runs them in order.
 bool capturing(const void* stream);
 void begin_capture(const void* stream);
 void record(const void* stream, dim3 grid, dim3 block, size_t dynamic_smem_bytes, std::function<void()> body);
 void* end_capture(const void* stream);
 void replay(void* graph);
 void destroy_graph(void* graph);
-uint64_t graph_launch_count();
 
 }  // namespace pd_emu

@@ -114,6 +114,7 @@ bool graph_end_capture(pd_stream_t s, pd_graph_t* graph) {
 bool graph_launch(pd_graph_t graph, pd_stream_t s) {
   if (!graph || !not_capturing(s, "graph_launch")) return false;
   pd_emu::replay(graph);
+  note_graph_launch();
   return true;
 }
 void graph_destroy(pd_graph_t graph) { pd_emu::destroy_graph(graph); }
